@@ -1,0 +1,582 @@
+"""Find every URL a mail client could fetch or follow in an HTML body.
+
+Parsing uses Lexbor (through selectolax), an HTML5 parser that builds the same tree a
+browser engine does. Lexbor's tree building is quadratic in the nesting depth of
+non-table elements, so very tag-heavy input goes to BeautifulSoup with the lxml builder,
+which stays linear. ``lxml.html`` is never used directly: it drops everything nested
+deeper than 256 levels, which would let a sender hide a pixel.
+
+Elements are found with CSS selectors evaluated inside Lexbor, so Python only touches the
+few hundred elements that can carry a URL, never the whole tree.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from selectolax.lexbor import LexborHTMLParser
+
+from . import _css
+from ._urls import normalize_reference, scheme_of
+from .report import Defect
+
+logger = logging.getLogger(__name__)
+
+LEXBOR_MAX_TAGS = 25_000
+"""Above this many ``<`` characters the input goes to BeautifulSoup, whose cost stays linear."""
+MAX_ANCESTORS = 40
+"""Ancestors inspected for hiding styles; deeper wrappers are ignored."""
+MAX_CONDITIONAL_DEPTH = 3
+MAX_LINK_TEXT = 200
+
+_RESOURCE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "img": ("src", "srcset", "lowsrc", "dynsrc"),
+    "image": ("href", "xlink:href"),
+    "feimage": ("href", "xlink:href"),
+    "use": ("href", "xlink:href"),
+    "input": ("src",),
+    "video": ("poster", "src"),
+    "audio": ("src",),
+    "source": ("src", "srcset"),
+    "track": ("src",),
+    "iframe": ("src",),
+    "frame": ("src",),
+    "object": ("data",),
+    "embed": ("src",),
+    "applet": ("code", "archive", "codebase"),
+    "body": ("background",),
+    "table": ("background",),
+    "td": ("background",),
+    "th": ("background",),
+    "tr": ("background",),
+    "div": ("background",),
+    "v:fill": ("src",),
+    "v:image": ("src",),
+    "v:imagedata": ("src",),
+    "v:rect": ("src",),
+    "amp-img": ("src", "srcset"),
+    "amp-anim": ("src", "srcset"),
+    "amp-list": ("src",),
+    "amp-state": ("src",),
+}
+_LINK_RELS = frozenset(
+    {
+        "stylesheet",
+        "icon",
+        "shortcut",
+        "apple-touch-icon",
+        "preload",
+        "prefetch",
+        "dns-prefetch",
+        "preconnect",
+        "prerender",
+        "modulepreload",
+        "manifest",
+    }
+)
+_SELECTOR = ", ".join(
+    [
+        "img",
+        "image",
+        "feimage",
+        "use",
+        "input[type=image i]",
+        "video",
+        "audio",
+        "source",
+        "track",
+        "iframe",
+        "frame",
+        "object",
+        "embed",
+        "applet",
+        "[background]",
+        "link[href]",
+        "meta[http-equiv=refresh i]",
+        "base[href]",
+        "a[href]",
+        "area[href]",
+        "v\\:fill",
+        "v\\:image",
+        "v\\:imagedata",
+        "v\\:rect[src]",
+        "amp-img",
+        "amp-anim",
+        "amp-list",
+        "amp-state[src]",
+        "form[action-xhr]",
+        '[style*="url" i]',
+        '[style*="image-set" i]',
+        '[style*="\\\\"]',
+        "style",
+    ]
+)
+_IMAGE_ELEMENTS = frozenset({"img", "image", "input", "amp-img", "amp-anim", "v:image", "v:imagedata", "v:fill"})
+_CONDITIONAL = re.compile(r"<!--\[if[^\]]{0,100}\]>(.*?)<!\[endif\]-->", re.S | re.I)
+_REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\"]+)", re.I)
+_HIDING_HINT = re.compile(r"none|hidden|opacity|mso-hide|max-height|max-width|-\d{3}|clip|:\s*0", re.I)
+_DIMENSION = re.compile(r"\s*([+]?\d+(?:\.\d+)?|\.\d+)\s*(px)?\s*;?\s*$", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One URL in a body, with what a client does with it and where it sits."""
+
+    url: str
+    """Absolute URL as the client would request it (``data:`` and ``cid:`` URLs kept as written)."""
+    element: str
+    attribute: str
+    part: str
+    index: int
+    role: str
+    """``resource`` (fetched on open), ``link`` (followed on click), ``base`` or ``refresh``."""
+    width: float | None = None
+    height: float | None = None
+    hidden: str | None = None
+    event: str | None = None
+    link_text: str | None = None
+    context: str | None = None
+    """``conditional-comment``, ``noscript``, ``amp`` or ``text`` when not plain HTML markup."""
+    classes: tuple[str, ...] = ()
+    declared: tuple[str, ...] = ()
+    """Where each known dimension came from, for evidence (for example ``width=1``)."""
+
+
+@dataclass(slots=True)
+class ExtractResult:
+    """References of one body and the problems met while reading it."""
+
+    references: list[Reference] = field(default_factory=list)
+    defects: list[Defect] = field(default_factory=list)
+    hidden_classes: frozenset[str] = frozenset()
+    hidden_ids: frozenset[str] = frozenset()
+
+
+class _Node(Protocol):
+    tag: str | None
+
+    @property
+    def attributes(self) -> Mapping[str, str | None]: ...
+
+
+def parse_dimension(value: str | None) -> float | None:
+    """Return a width or height attribute as CSS pixels, or None for percentages and junk.
+
+    Accepts what mail clients accept: ``1``, ``"1"``, ``1px``, ``1.0``, with spaces.
+    """
+    if value is None:
+        return None
+    match = _DIMENSION.fullmatch(value)
+    if not match:
+        return None
+    return float(match.group(1))
+
+
+def parse_srcset(value: str) -> list[str]:
+    """Split a ``srcset`` into its URLs, following the HTML standard's candidate parsing.
+
+    Commas inside a URL (as in ``data:image/png;base64,...``) do not split candidates:
+    a URL runs until whitespace, and only trailing commas end it.
+    """
+    urls: list[str] = []
+    position = 0
+    length = len(value)
+    while position < length and len(urls) < 50:
+        while position < length and (value[position].isspace() or value[position] == ","):
+            position += 1
+        start = position
+        while position < length and not value[position].isspace():
+            position += 1
+        url = value[start:position]
+        ended = url.endswith(",")
+        url = url.rstrip(",")
+        if url:
+            urls.append(url)
+        if ended:
+            continue
+        depth = 0
+        while position < length:
+            char = value[position]
+            if char == "(":
+                depth += 1
+            elif char == ")":
+                depth = max(0, depth - 1)
+            elif char == "," and depth == 0:
+                break
+            position += 1
+    return urls
+
+
+def extract(html: str, part: str, *, context: str | None = None, max_bytes: int = 8 * 1024 * 1024) -> ExtractResult:
+    """Return every URL-bearing reference in an HTML body, in document order."""
+    result = ExtractResult()
+    if len(html) > max_bytes:
+        result.defects.append(Defect("html.truncated", f"HTML longer than {max_bytes} characters was cut", part))
+        html = html[:max_bytes]
+    _extract_into(html, part, context, result, 0, [0])
+    return result
+
+
+def _extract_into(
+    html: str, part: str, context: str | None, result: ExtractResult, depth: int, counter: list[int]
+) -> None:
+    if html.count("<") > LEXBOR_MAX_TAGS:
+        result.defects.append(
+            Defect("html.heavy", "very tag-heavy HTML was parsed with the linear-time fallback parser", part)
+        )
+        nodes: Iterable[Any] = list(_soup_nodes(html))
+        base_href = _first_base(nodes)
+    else:
+        tree = LexborHTMLParser(html)
+        nodes = tree.css(_SELECTOR)
+        base_href = _first_base(nodes)
+
+    stylesheet_hidden_classes: set[str] = set(result.hidden_classes)
+    stylesheet_hidden_ids: set[str] = set(result.hidden_ids)
+    pending: list[tuple[Any, str]] = []
+    for node in nodes:
+        tag = (node.tag or "").lower()
+        if tag == "style":
+            text = _node_text(node)
+            if not text:
+                continue
+            info = _css.read_stylesheet(text)
+            stylesheet_hidden_classes.update(info.hidden_classes)
+            stylesheet_hidden_ids.update(info.hidden_ids)
+            for message in info.defects:
+                result.defects.append(Defect("css.unreadable", message, part))
+            for css_ref in info.references:
+                _add(
+                    result,
+                    counter,
+                    css_ref.url,
+                    base_href,
+                    tag,
+                    f"css:{css_ref.property}",
+                    part,
+                    "resource",
+                    context,
+                    event=css_ref.event,
+                )
+            continue
+        pending.append((node, tag))
+    result.hidden_classes = frozenset(stylesheet_hidden_classes)
+    result.hidden_ids = frozenset(stylesheet_hidden_ids)
+
+    for node, tag in pending:
+        _read_element(node, tag, base_href, part, context, result, counter)
+
+    if depth < MAX_CONDITIONAL_DEPTH and "[if" in html:
+        # Outlook reads markup inside conditional comments; browsers and HTML parsers skip it.
+        for match in _CONDITIONAL.finditer(html):
+            inner = match.group(1)
+            if "<" in inner:
+                _extract_into(inner, part, "conditional-comment", result, depth + 1, counter)
+
+
+def _first_base(nodes: Iterable[Any]) -> str | None:
+    for node in nodes:
+        if (node.tag or "").lower() == "base":
+            href = node.attributes.get("href")
+            if href:
+                return normalize_reference(href)
+    return None
+
+
+def _node_text(node: Any) -> str:
+    if hasattr(node, "text") and callable(node.text):
+        return str(node.text(deep=True) or "")
+    return str(node.get_text() or "")
+
+
+def _read_element(
+    node: Any,
+    tag: str,
+    base_href: str | None,
+    part: str,
+    context: str | None,
+    result: ExtractResult,
+    counter: list[int],
+) -> None:
+    attributes: Mapping[str, str | None] = node.attributes
+    element_context = context or _context_of(node)
+    if tag == "base":
+        href = attributes.get("href")
+        if href:
+            _add(result, counter, href, None, tag, "href", part, "base", element_context)
+        return
+    if tag in ("a", "area"):
+        href = attributes.get("href")
+        if href:
+            text = " ".join(_node_text(node).split())[:MAX_LINK_TEXT] if tag == "a" else (attributes.get("alt") or "")
+            _add(result, counter, href, base_href, tag, "href", part, "link", element_context, link_text=text)
+        _read_style_urls(node, tag, attributes, base_href, part, element_context, result, counter)
+        return
+    if tag == "form":
+        action = attributes.get("action-xhr")
+        if action:
+            _add(result, counter, action, base_href, tag, "action-xhr", part, "link", element_context)
+        return
+    if tag == "link":
+        rel = {item.lower() for item in (attributes.get("rel") or "").split()}
+        href = attributes.get("href")
+        if href and (rel & _LINK_RELS or not rel):
+            _add(result, counter, href, base_href, tag, "href", part, "resource", element_context)
+        return
+    if tag == "meta":
+        content = attributes.get("content") or ""
+        match = _REFRESH_URL.search(content)
+        if match:
+            _add(
+                result, counter, match.group(1), base_href, tag, "http-equiv=refresh", part, "refresh", element_context
+            )
+        return
+    if tag == "input" and (attributes.get("type") or "").lower() != "image":
+        _read_style_urls(node, tag, attributes, base_href, part, element_context, result, counter)
+        return
+
+    geometry = _geometry(node, tag, attributes, result)
+    for attribute in _RESOURCE_ATTRIBUTES.get(tag, ()):
+        value = attributes.get(attribute)
+        if not value:
+            continue
+        if attribute == "srcset":
+            for url in parse_srcset(value):
+                _add(result, counter, url, base_href, tag, attribute, part, "resource", element_context, **geometry)
+        else:
+            _add(result, counter, value, base_href, tag, attribute, part, "resource", element_context, **geometry)
+    _read_style_urls(node, tag, attributes, base_href, part, element_context, result, counter, geometry)
+
+
+def _read_style_urls(
+    node: Any,
+    tag: str,
+    attributes: Mapping[str, str | None],
+    base_href: str | None,
+    part: str,
+    context: str | None,
+    result: ExtractResult,
+    counter: list[int],
+    geometry: dict[str, Any] | None = None,
+) -> None:
+    style = attributes.get("style")
+    if not style or not _css.may_contain_reference(style):
+        return
+    references = _css.references_in_style_attribute(style)
+    if not references:
+        return
+    if geometry is None:
+        geometry = _geometry(node, tag, attributes, result)
+    for css_ref in references:
+        _add(
+            result,
+            counter,
+            css_ref.url,
+            base_href,
+            tag,
+            f"style:{css_ref.property}",
+            part,
+            "resource",
+            context,
+            **{**geometry, "event": css_ref.event or geometry.get("event")},
+        )
+
+
+def _geometry(node: Any, tag: str, attributes: Mapping[str, str | None], result: ExtractResult) -> dict[str, Any]:
+    """Return declared size, hiding and classes of an element, looking at its ancestors for hiding."""
+    declared: list[str] = []
+    width = parse_dimension(attributes.get("width"))
+    if width is not None:
+        declared.append(f"width={attributes.get('width')}")
+    height = parse_dimension(attributes.get("height"))
+    if height is not None:
+        declared.append(f"height={attributes.get('height')}")
+    hidden: str | None = None
+    if tag == "v:fill" and width is None and height is None:
+        # A VML fill has no size of its own: it paints the shape that contains it.
+        parent = node.parent
+        parent_tag = (getattr(parent, "tag", None) or "") if parent is not None else ""
+        if parent_tag.startswith("v:"):
+            return _geometry(parent, parent_tag, parent.attributes, result)
+    style = attributes.get("style") or ""
+    if style:
+        facts = _css.box_facts(style)
+        if facts.width is not None and (width is None or facts.width < width):
+            width = facts.width
+            declared.append(f"css width {facts.width:g}px")
+        if facts.height is not None and (height is None or facts.height < height):
+            height = facts.height
+            declared.append(f"css height {facts.height:g}px")
+        hidden = facts.hidden
+    if hidden is None and "hidden" in attributes:
+        hidden = "hidden attribute"
+    classes = tuple((attributes.get("class") or "").split())
+    if hidden is None and result.hidden_classes and any(name in result.hidden_classes for name in classes):
+        hidden = "class hidden by stylesheet"
+    if hidden is None and result.hidden_ids and (attributes.get("id") or "") in result.hidden_ids:
+        hidden = "id hidden by stylesheet"
+    if hidden is None:
+        hidden = _hidden_ancestor(node, result)
+    return {"width": width, "height": height, "hidden": hidden, "classes": classes, "declared": tuple(declared)}
+
+
+def _hidden_ancestor(node: Any, result: ExtractResult) -> str | None:
+    parent = node.parent
+    for _ in range(MAX_ANCESTORS):
+        if parent is None:
+            return None
+        tag = getattr(parent, "tag", None) or getattr(parent, "name", None)
+        if tag in (None, "html", "[document]", "-document"):
+            return None
+        attributes = parent.attributes if hasattr(parent, "attributes") else parent.attrs
+        style = attributes.get("style") if attributes else None
+        if style and _HIDING_HINT.search(style):
+            facts = _css.box_facts(style)
+            if facts.hidden:
+                return f"ancestor <{tag}> {facts.hidden}"
+            if (facts.width == 0 or facts.height == 0) and "overflow" in style.lower():
+                return f"ancestor <{tag}> has zero size with overflow hidden"
+        if attributes and "hidden" in attributes:
+            return f"ancestor <{tag}> hidden attribute"
+        if attributes and result.hidden_classes:
+            classes = attributes.get("class") or ""
+            if isinstance(classes, list):
+                classes = " ".join(classes)
+            if any(name in result.hidden_classes for name in classes.split()):
+                return f"ancestor <{tag}> class hidden by stylesheet"
+        parent = parent.parent
+    return None
+
+
+def _context_of(node: Any) -> str | None:
+    parent = node.parent
+    for _ in range(MAX_ANCESTORS):
+        if parent is None:
+            return None
+        tag = getattr(parent, "tag", None) or getattr(parent, "name", None)
+        if tag == "noscript":
+            return "noscript"
+        parent = parent.parent
+    return None
+
+
+_QP_ARTIFACT = re.compile(r"^3D[\"']?(?=[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
+
+
+def _repair_quoted_printable(value: str, result: ExtractResult, part: str) -> str:
+    """Undo quoted-printable left in an attribute value (``3D"https://...?a=3D1``).
+
+    Some senders paste already-encoded HTML into a part declared 7bit, so the parser sees
+    ``src=3D"https://..."``. A lenient client or a later decoder would recover the URL, so
+    the scanner does too, and records a defect.
+    """
+    if not _QP_ARTIFACT.match(value):
+        return value
+    result.defects.append(Defect("html.undecoded-quoted-printable", "attribute value still quoted-printable", part))
+    value = _QP_ARTIFACT.sub("", value).replace("=3D", "=").replace("=3d", "=")
+    return value.rstrip("=\"'")
+
+
+def _add(
+    result: ExtractResult,
+    counter: list[int],
+    raw: str,
+    base_href: str | None,
+    element: str,
+    attribute: str,
+    part: str,
+    role: str,
+    context: str | None,
+    *,
+    width: float | None = None,
+    height: float | None = None,
+    hidden: str | None = None,
+    event: str | None = None,
+    link_text: str | None = None,
+    classes: tuple[str, ...] = (),
+    declared: tuple[str, ...] = (),
+) -> None:
+    stripped = raw.strip()
+    if stripped[:2] in ("3D", "3d"):
+        stripped = _repair_quoted_printable(stripped, result, part)
+    scheme = scheme_of(stripped)
+    if scheme in ("data", "cid", "mailto", "tel", "sms", "javascript", "about", "blob", "callto", "skype"):
+        url: str | None = stripped
+    else:
+        url = normalize_reference(stripped, base_href)
+    if url is None:
+        return
+    counter[0] += 1
+    result.references.append(
+        Reference(
+            url=url,
+            element=element,
+            attribute=attribute,
+            part=part,
+            index=counter[0],
+            role=role,
+            width=width,
+            height=height,
+            hidden=hidden,
+            event=event,
+            link_text=link_text,
+            context=context,
+            classes=classes,
+            declared=declared,
+        )
+    )
+
+
+# Fallback parser --------------------------------------------------------------------------
+
+
+class _SoupNode:
+    """Adapter giving a BeautifulSoup tag the few members the extractor reads."""
+
+    __slots__ = ("_tag",)
+
+    def __init__(self, tag: Any) -> None:
+        self._tag = tag
+
+    @property
+    def tag(self) -> str:
+        return str(self._tag.name)
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        return {
+            key: " ".join(value) if isinstance(value, list) else str(value) for key, value in self._tag.attrs.items()
+        }
+
+    @property
+    def parent(self) -> _SoupNode | None:
+        parent = self._tag.parent
+        if parent is None or parent.name == "[document]":
+            return None
+        return _SoupNode(parent)
+
+    def text(self, deep: bool = True) -> str:
+        return str(self._tag.get_text())
+
+
+def _soup_nodes(html: str) -> Iterator[_SoupNode]:
+    """Yield the URL-bearing elements of a document parsed by BeautifulSoup with lxml."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "lxml")
+    wanted = set(_RESOURCE_ATTRIBUTES) | {"a", "area", "link", "meta", "base", "form", "style"}
+    for tag in soup.find_all(True):
+        name = str(tag.name).lower()
+        attrs = tag.attrs
+        if (
+            name in wanted
+            or "background" in attrs
+            or ("style" in attrs and _css.may_contain_reference(str(attrs["style"])))
+        ):
+            if name == "meta" and str(attrs.get("http-equiv", "")).lower() != "refresh":
+                continue
+            yield _SoupNode(tag)
