@@ -1,0 +1,413 @@
+"""Tests for the recipient address leak finder in trackdetect._leaks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import random
+from urllib.parse import quote
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trackdetect._leaks import (
+    ENCODINGS,
+    HASH_ALGORITHMS,
+    MAX_ADDRESSES,
+    MAX_MATCHED_LENGTH,
+    MAX_URL_LENGTH,
+    AddressMatcher,
+    LeakMatch,
+)
+
+ADDRESSES = (
+    "john.doe+news@example.com",  # plus addressing and a dot
+    "Alice.Smith@Example.ORG",  # upper case
+    # A long domain; the "~" makes the standard and URL-safe base64 forms differ.
+    "bob_1987~@mail.eu-west.corporate-intranet.example-holdings.co.uk",
+)
+MATCHER = AddressMatcher(ADDRESSES)
+
+POSITIONS = {
+    "path": ("https://t.example.net/o/{token}/p.gif", "path"),
+    "query": ("https://t.example.net/o?c=7&u={token}&x=1", "query"),
+    "fragment": ("https://t.example.net/o#u={token}", "fragment"),
+    "css": (
+        "https://t.example.net/r?s=background:url(https://img.example.net/p.png?e={token})",
+        "query",
+    ),
+}
+
+
+def _hex_digest(algorithm: str, data: bytes) -> str:
+    return hashlib.new(algorithm, data).hexdigest()
+
+
+def encode(address: str, encoding: str) -> str:
+    """Write ``address`` the way a sender using ``encoding`` would, independently of the module."""
+    data = address.lower().encode("utf-8")
+    if encoding == "plain":
+        return address
+    if encoding == "percent":
+        return quote(address, safe="")
+    if encoding == "percent2":
+        return quote(quote(address, safe=""), safe="")
+    if encoding == "base64":
+        return base64.b64encode(data).decode("ascii")
+    if encoding == "base64url":
+        return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+    if encoding == "hex":
+        return data.hex().upper()
+    if encoding in HASH_ALGORITHMS:
+        return _hex_digest(encoding, data)
+    if encoding.endswith("-base64"):
+        digest = hashlib.new(encoding.removesuffix("-base64"), data).digest()
+        return base64.b64encode(digest).decode("ascii")
+    if encoding == "local-part":
+        return address.rpartition("@")[0]
+    outer, inner = encoding.rstrip(")").split("(")
+    return _hex_digest(outer, _hex_digest(inner, data).encode("ascii"))
+
+
+def expected_encoding(address: str, encoding: str) -> str:
+    """Return the reported name: a URL-safe value without ``-`` or ``_`` reads as standard."""
+    if encoding == "base64url" and not {"-", "_"} & set(encode(address, encoding)):
+        return "base64"
+    return encoding
+
+
+def first_match(matches: tuple[LeakMatch, ...], address: str, encoding: str) -> LeakMatch | None:
+    for match in matches:
+        if match.address == address.strip().lower() and match.encoding == encoding:
+            return match
+    return None
+
+
+MATRIX = [
+    pytest.param(address, encoding, template, position, id=f"a{index}-{encoding}-{place}")
+    for index, address in enumerate(ADDRESSES)
+    for encoding in ENCODINGS
+    for place, (template, position) in POSITIONS.items()
+]
+
+
+@pytest.mark.parametrize(("address", "encoding", "template", "position"), MATRIX)
+def test_find_matrix(address: str, encoding: str, template: str, position: str) -> None:
+    url = template.format(token=encode(address, encoding))
+    match = first_match(MATCHER.find(url), address, expected_encoding(address, encoding))
+    assert match is not None
+    assert match.position == position
+    assert match.matched in url
+
+
+# Forms short enough for a DNS label, which is at most 63 characters long.
+@pytest.mark.parametrize("encoding", ["md5", "sha1", "sha224", "md5(sha256)", "hex"])
+def test_find_host(encoding: str) -> None:
+    token = encode(ADDRESSES[0], encoding)
+    url = f"https://{token}.t.example.net/o.gif"
+    matches = MATCHER.find(url)
+    assert [match.position for match in matches] == ["host"]
+
+
+def test_find_host_protocol_relative() -> None:
+    url = f"//{encode(ADDRESSES[0], 'md5')}.t.example.net/o.gif"
+    assert MATCHER.find(url)[0].position == "host"
+
+
+GIVEN_SPELLING = [
+    pytest.param(algorithm, form, id=f"{algorithm}-{form}")
+    for algorithm in HASH_ALGORITHMS
+    for form in ("hex", "base64url", "md5-inner")
+]
+
+
+@pytest.mark.parametrize(("algorithm", "form"), GIVEN_SPELLING)
+def test_find_digest_of_given_spelling(algorithm: str, form: str) -> None:
+    data = ADDRESSES[1].encode("utf-8")  # The upper-case spelling, not lower-cased.
+    if form == "hex":
+        token, encoding = _hex_digest(algorithm, data), algorithm
+    elif form == "base64url":
+        digest = hashlib.new(algorithm, data).digest()
+        token, encoding = (
+            base64.urlsafe_b64encode(digest).decode().rstrip("="),
+            f"{algorithm}-base64",
+        )
+    else:
+        token = _hex_digest(algorithm, _hex_digest("md5", data).encode("ascii"))
+        encoding = f"{algorithm}(md5)"
+    matches = MATCHER.find(f"https://t.example.net/o?h={token}")
+    assert first_match(matches, ADDRESSES[1], encoding) is not None
+
+
+EMBEDDED_BASE64 = [
+    pytest.param(address, prefix, url_safe, id=f"a{index}-prefix{prefix}-{'url' if url_safe else 'std'}")
+    for index, address in enumerate(ADDRESSES)
+    for prefix in (0, 1, 2, 3, 4, 5)
+    for url_safe in (False, True)
+]
+
+
+@pytest.mark.parametrize(("address", "prefix", "url_safe"), EMBEDDED_BASE64)
+def test_find_base64_inside_longer_value(address: str, prefix: int, url_safe: bool) -> None:
+    rng = random.Random(prefix)
+    value = rng.randbytes(prefix) + address.lower().encode() + rng.randbytes(7)
+    encoder = base64.urlsafe_b64encode if url_safe else base64.b64encode
+    url = f"https://t.example.net/q/x{encoder(value).decode()}/p"
+    encodings = {match.encoding for match in MATCHER.find(url)}
+    assert encodings & {"base64", "base64url"}
+
+
+@pytest.mark.parametrize("address", ADDRESSES)
+def test_find_base64_padding_in_matched(address: str) -> None:
+    token = base64.b64encode(address.lower().encode()).decode()
+    url = f"https://t.example.net/o?u={token}&x=1"
+    match = first_match(MATCHER.find(url), address, "base64")
+    assert match is not None
+    assert match.matched == token
+
+
+@pytest.mark.parametrize(
+    ("url", "encoding"),
+    [
+        ("https://t.example.net/o?e=john.doe%2bnews%40example.com", "percent"),
+        ("https://t.example.net/o?e=john.doe+news%40example.com", "percent"),
+        ("https://t.example.net/o?e=JOHN.DOE%2BNEWS%40EXAMPLE.COM", "percent"),
+        ("https://t.example.net/o?e=john.doe+news%2540example.com", "percent2"),
+        ("https://t.example.net/o?e=%6a%6f%68%6e.doe+news@example.com", "percent"),
+        ("https://t.example.net/o?e=john.doe%2Bnews@example.com", "percent"),
+        ("https://t.example.net/o?e=JoHn.DoE+NeWs@ExAmPlE.CoM", "plain"),
+        ("https://t.example.net/o?e=xxjohn.doe+news@example.comxx", "plain"),
+    ],
+)
+def test_find_percent_variants(url: str, encoding: str) -> None:
+    assert [match.encoding for match in MATCHER.find(url)] == [encoding]
+
+
+def test_find_percent_matched_is_raw() -> None:
+    url = "https://t.example.net/o?e=john.doe%252Bnews%2540example.com&x=1"
+    assert MATCHER.find(url)[0].matched == "john.doe%252Bnews%2540example.com"
+
+
+def test_find_plain_and_percent_both() -> None:
+    url = "https://t.example.net/o?a=john.doe+news@example.com&b=john.doe%2Bnews%40example.com"
+    assert [match.encoding for match in MATCHER.find(url)] == ["plain", "percent"]
+
+
+def test_find_order_by_address_then_offset() -> None:
+    alice = encode(ADDRESSES[1], "md5")
+    john = encode(ADDRESSES[0], "sha1")
+    url = f"https://t.example.net/{alice}?e=john.doe+news@example.com&h={john}"
+    found = [(match.address, match.encoding) for match in MATCHER.find(url)]
+    assert found == [
+        ("john.doe+news@example.com", "plain"),
+        ("john.doe+news@example.com", "sha1"),
+        ("alice.smith@example.org", "md5"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "suffix"),
+    [("cafe", "0001"), ("0", ""), ("", "beef"), ("ab" * 40, "cd" * 40)],
+)
+def test_find_hex_inside_longer_run(prefix: str, suffix: str) -> None:
+    url = f"https://t.example.net/o?u={prefix}{encode(ADDRESSES[0], 'sha256')}{suffix}"
+    assert first_match(MATCHER.find(url), ADDRESSES[0], "sha256") is not None
+
+
+@pytest.mark.parametrize("case", ["lower", "upper"])
+def test_find_hex_digest_case(case: str) -> None:
+    token = encode(ADDRESSES[2], "sha384")
+    token = token.upper() if case == "upper" else token.lower()
+    assert first_match(MATCHER.find(f"https://t.example.net/{token}"), ADDRESSES[2], "sha384")
+
+
+def _other_hashes() -> list[str]:
+    other = b"jane.roe@example.com"
+    return [_hex_digest(algorithm, other) for algorithm in HASH_ALGORITHMS] + [
+        base64.b64encode(hashlib.new(algorithm, other).digest()).decode() for algorithm in HASH_ALGORITHMS
+    ]
+
+
+def _random_tokens() -> list[str]:
+    rng = random.Random(20240601)
+    tokens = []
+    for size in (16, 20, 28, 32, 48, 64, 200):
+        data = rng.randbytes(size)
+        tokens += [
+            data.hex(),
+            base64.b64encode(data).decode(),
+            base64.urlsafe_b64encode(data).decode(),
+        ]
+    return tokens
+
+
+NEGATIVE_URLS = [
+    "https://t.example.net/o?e=jane.doe%40example.com",
+    "https://t.example.net/o?e=john.doe@example.com",
+    "https://t.example.net/o?e=john.doe+other@example.com",
+    "https://t.example.net/o?e=john.doe+news@example.net",
+    "https://t.example.net/o?e=john.doe+news%40example.net",
+    "https://t.example.net/o?e=john.doe+news%2540example.net",
+    "https://t.example.net/o?e=alice.smith@example.or",
+    "https://t.example.net/o?e=alice.smith@other.example",
+    "https://t.example.net/u/alice.smithson/",
+    "https://t.example.net/u/xbob_1987~/",
+    "https://t.example.net/u/john.doe/alice/bob/",
+    "https://example.com/newsletter?d=example.org",
+    "https://mail.eu-west.corporate-intranet.example-holdings.co.uk/login?next=/",
+    f"https://t.example.net/o?u={base64.b64encode(b'jane.doe+news@example.com').decode()}",
+    f"https://t.example.net/o?u={b'alice.smith@example.net'.hex()}",
+    "",
+    "%",
+    "%%%%2540%25%2",
+    "not a url at all",
+    "https://t.example.net/" + "%25" * 500,
+    *(f"https://t.example.net/o/{token}?h={token}" for token in _other_hashes()),
+    *(f"https://t.example.net/o/{token}?h={token}" for token in _random_tokens()),
+]
+
+
+@pytest.mark.parametrize("url", NEGATIVE_URLS)
+def test_find_negative(url: str) -> None:
+    assert MATCHER.find(url) == ()
+
+
+LOCAL_PART_CASES = [
+    ("jdoe12@example.com", "https://t.example.net/u/jdoe12/", True),
+    ("johnsmith@example.com", "https://t.example.net/u/johnsmith/", True),
+    ("12345678@example.com", "https://t.example.net/u?id=12345678", True),
+    ("john.doe@example.com", "https://t.example.net/u?id=JOHN.DOE&x", True),
+    ("john.doe@example.com", "https://t.example.net/u#john.doe", True),
+    ("john.doe@example.com", "john.doe", True),
+    ("johnny@example.com", "https://t.example.net/u/johnny/", False),
+    ("1234567@example.com", "https://t.example.net/u?id=1234567", False),
+    ("jo.do@example.com", "https://t.example.net/u/jo.do/", False),
+    ("support@example.com", "https://t.example.net/support/", False),
+    ("newsletter@example.com", "https://t.example.net/newsletter/", False),
+    ("noreply@example.com", "https://t.example.net/noreply/", False),
+    ("john.doe@example.com", "https://t.example.net/u/xjohn.doe/", False),
+    ("john.doe@example.com", "https://t.example.net/u/john.doe1/", False),
+    ("john.doe@example.com", "https://t.example.net/u?e=john.doe@other.example", False),
+    ("john.doe@example.com", "https://t.example.net/u?e=john.doe%40other.example", False),
+    ("john.doe@example.com", "https://t.example.net/u?e=john.doe%2540other.example", False),
+]
+
+
+@pytest.mark.parametrize(("address", "url", "expected"), LOCAL_PART_CASES)
+def test_find_local_part(address: str, url: str, expected: bool) -> None:
+    found = first_match(AddressMatcher([address]).find(url), address, "local-part") is not None
+    assert found is expected
+
+
+@pytest.mark.parametrize(
+    ("url", "encoding"),
+    [
+        ("https://t.example.net/o?e=jürgen.müller@example.de", "plain"),
+        ("https://t.example.net/o?e=j%C3%BCrgen.m%C3%BCller%40example.de", "percent"),
+        ("https://t.example.net/o?e=J%C3%BCrgen.M%C3%BCller%2540example.de", "percent2"),
+        (f"https://t.example.net/o/{'jürgen.müller@example.de'.encode().hex()}", "hex"),
+    ],
+)
+def test_find_non_ascii_address(url: str, encoding: str) -> None:
+    matcher = AddressMatcher(["Jürgen.Müller@example.de"])
+    assert encoding in {match.encoding for match in matcher.find(url)}
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        ([" John.Doe@Example.COM\n"], ("john.doe@example.com",)),
+        (["a@b.example", "A@B.EXAMPLE"], ("a@b.example",)),
+        (["", "   ", "no-at-sign", "@example.com", "user@"], ()),
+        (["a b@example.com", "tab\t@example.com", "nul\x00@example.com"], ()),
+        ([None, 42, b"x@example.com"], ()),
+        (["x" * 250 + "@example.com"], ()),
+        (["b@example.com", "invalid", "a@example.com"], ("b@example.com", "a@example.com")),
+    ],
+)
+def test_matcher_addresses(items: list[object], expected: tuple[str, ...]) -> None:
+    assert AddressMatcher(items).addresses == expected  # type: ignore[arg-type]
+
+
+def test_matcher_caps_addresses() -> None:
+    matcher = AddressMatcher(f"user{index}@example.com" for index in range(MAX_ADDRESSES + 10))
+    assert len(matcher.addresses) == MAX_ADDRESSES
+
+
+def test_matcher_not_iterable() -> None:
+    assert AddressMatcher(None).addresses == ()  # type: ignore[arg-type]
+
+
+def test_matcher_without_addresses() -> None:
+    assert AddressMatcher([]).find("https://t.example.net/o?e=john.doe@example.com") == ()
+
+
+def test_matcher_many_addresses_finds_last() -> None:
+    addresses = [f"user.number{index}@example.com" for index in range(MAX_ADDRESSES)]
+    url = f"https://t.example.net/o?h={_hex_digest('sha256', addresses[-1].encode())}"
+    assert AddressMatcher(addresses).find(url)[0].address == addresses[-1]
+
+
+@pytest.mark.parametrize("url", [None, 42, b"https://t.example.net/?e=john.doe+news@example.com"])
+def test_find_non_string(url: object) -> None:
+    assert MATCHER.find(url) == ()  # type: ignore[arg-type]
+
+
+def test_find_matched_truncated() -> None:
+    address = "a" * 64 + "@" + "very-long-label." * 11 + "example"
+    match = AddressMatcher([address]).find(f"https://t.example.net/o?e={address}")[0]
+    assert len(match.matched) == MAX_MATCHED_LENGTH
+
+
+@pytest.mark.parametrize(("padding", "found"), [(MAX_URL_LENGTH - 100, True), (MAX_URL_LENGTH, False)])
+def test_find_url_length_cap(padding: int, found: bool) -> None:
+    url = "https://t.example.net/" + "a" * padding + "?e=john.doe+news@example.com"
+    assert bool(MATCHER.find(url)) is found
+
+
+URL_PIECES = [
+    "https://",
+    "//",
+    "t.example.net",
+    "/",
+    "?",
+    "#",
+    "&e=",
+    "%",
+    "%25",
+    "%40",
+    "%2540",
+    "%2B",
+    "=",
+    "john.doe+news",
+    "@example.com",
+    "alice.smith",
+    "bob_1987~",
+    encode(ADDRESSES[0], "base64")[:20],
+    encode(ADDRESSES[0], "base64")[20:],
+    encode(ADDRESSES[1], "md5")[:16],
+    encode(ADDRESSES[1], "md5")[16:],
+    "cafe",
+    "\u0130",
+]
+url_like = st.lists(st.sampled_from(URL_PIECES) | st.text(max_size=8), max_size=30).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=400) | url_like)
+def test_find_never_raises(url: str) -> None:
+    assert isinstance(MATCHER.find(url), tuple)
+
+
+@settings(max_examples=300, deadline=None)
+@given(url_like)
+def test_find_deterministic(url: str) -> None:
+    assert MATCHER.find(url) == AddressMatcher(ADDRESSES).find(url)
+
+
+@settings(max_examples=300, deadline=None)
+@given(url_like)
+def test_find_matched_inside_url(url: str) -> None:
+    for match in MATCHER.find(url):
+        assert match.matched in url

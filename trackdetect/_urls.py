@@ -1,0 +1,334 @@
+"""URL basics: normalising references the way a mail client would, hosts, and tokens.
+
+The registered domain comes from tldextract running on the public suffix list bundled
+with it. It never fetches the list and never writes a cache, and the extractor is warmed
+when this module is imported, so ``detect()`` itself opens no file.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import SplitResult, unquote, urljoin, urlsplit
+
+import tldextract
+
+MAX_URL_LENGTH = 16 * 1024
+"""Longer URLs are cut before analysis: no mail client sends them, and work must stay bounded."""
+
+_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+_EXTRACTOR("warm.example.com")  # Reads the bundled suffix list now, at import, not inside detect().
+
+_STRIPPED = re.compile(r"[\t\n\r]")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]{0,30}):")
+
+
+@dataclass(frozen=True, slots=True)
+class UrlParts:
+    """A split http(s) URL with a lower-cased host and its registered domain."""
+
+    url: str
+    scheme: str
+    host: str
+    domain: str
+    path: str
+    query: str
+    fragment: str
+
+    def params(self) -> list[tuple[str, str]]:
+        """Return the query parameters with percent-decoding applied once (``+`` kept)."""
+        return parse_query(self.query)
+
+
+def normalize_reference(raw: str, base: str | None = None) -> str | None:
+    """Return the absolute URL a mail client would request for an attribute value, or None.
+
+    Leading and trailing whitespace is trimmed and tabs and line breaks inside are dropped,
+    as HTML's URL parsing does. Backslashes in http(s) URLs become slashes. Relative URLs are
+    resolved against ``base`` when there is one; protocol-relative URLs get ``https:``.
+    Returns None for empty values and for relative URLs without a base.
+    """
+    value = _STRIPPED.sub("", raw.strip(" \t\n\r\f\x00"))[:MAX_URL_LENGTH]
+    if not value:
+        return None
+    scheme_match = _SCHEME.match(value)
+    if scheme_match is None:
+        if value.startswith(("//", "\\\\")):
+            value = "https:" + value.replace("\\", "/")
+        elif base:
+            try:
+                value = urljoin(base, value)
+            except ValueError:
+                return None
+        else:
+            return None
+        scheme_match = _SCHEME.match(value)
+        if scheme_match is None:
+            return None
+    scheme = scheme_match.group(1).lower()
+    if scheme in ("http", "https"):
+        rest = value[scheme_match.end() :].replace("\\", "/")
+        value = scheme + ":" + rest
+    return value
+
+
+def scheme_of(url: str) -> str:
+    """Return the lower-case scheme of a URL, or ``""``."""
+    match = _SCHEME.match(url)
+    return match.group(1).lower() if match else ""
+
+
+@lru_cache(maxsize=4096)
+def split_url(url: str) -> UrlParts | None:
+    """Split an absolute http(s) URL; None when it is not one or its host is invalid."""
+    try:
+        parts: SplitResult = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not host:
+        return None
+    host = host.rstrip(".")
+    if any(ord(char) > 127 for char in host):
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    return UrlParts(
+        url=url,
+        scheme=parts.scheme,
+        host=host,
+        domain=registered_domain(host),
+        path=parts.path or "/",
+        query=parts.query,
+        fragment=parts.fragment,
+    )
+
+
+@lru_cache(maxsize=4096)
+def registered_domain(host: str) -> str:
+    """Return the registered domain of a host (``mail.example.co.uk`` -> ``example.co.uk``).
+
+    IP addresses and hosts without a public suffix are returned unchanged.
+    """
+    host = host.lower().strip("[]")
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    extracted = _EXTRACTOR(host)
+    if extracted.domain and extracted.suffix:
+        return f"{extracted.domain}.{extracted.suffix}"
+    return host
+
+
+def is_ip_host(host: str) -> bool:
+    """Return whether the host is an IP address literal."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def host_matches(host: str, domain: str) -> bool:
+    """Return whether ``host`` is ``domain`` or one of its subdomains."""
+    return host == domain or host.endswith("." + domain)
+
+
+def parse_query(query: str) -> list[tuple[str, str]]:
+    """Split a query string into (name, value) pairs, percent-decoding each once.
+
+    Unlike ``urllib.parse.parse_qsl`` this keeps blank values and does not turn ``+``
+    into a space, because trackers use ``+`` inside base64 tokens.
+    """
+    pairs: list[tuple[str, str]] = []
+    for item in query.split("&")[:200]:
+        if not item:
+            continue
+        name, _, value = item.partition("=")
+        pairs.append((unquote(name), unquote(value)))
+    return pairs
+
+
+# Tokens ----------------------------------------------------------------------------------
+
+_TOKEN_SPLIT = re.compile(r"[/?&=;,#]")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
+_TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_\-.~+!*%:|]+")
+_STATIC_EXTENSION = re.compile(
+    r"\.(?:gif|png|jpe?g|webp|bmp|svg|ico|avif|woff2?|ttf|otf|eot|css|js|mp4|webm|pdf)$", re.I
+)
+_SLUG_NUMBER = re.compile(r"\d{1,4}|\d{1,4}x\d{1,4}|\d{1,4}(?:px|x|w|h)|v\d{1,3}|x?\d{1,2}x")
+_DATE_LIKE = re.compile(r"(?:19|20)\d\d[-_./]?[01]\d[-_./]?[0-3]\d(?:[tT _-]?\d{2}[:.]?\d{2}(?:[:.]?\d{2})?)?")
+
+
+def entropy(text: str) -> float:
+    """Return the Shannon entropy of the text in bits per character."""
+    if not text:
+        return 0.0
+    counts: dict[str, int] = {}
+    for char in text:
+        counts[char] = counts.get(char, 0) + 1
+    length = len(text)
+    return -sum(count / length * math.log2(count / length) for count in counts.values())
+
+
+def is_opaque_token(value: str) -> bool:
+    """Return whether a value looks like a machine identifier rather than a word, slug or date.
+
+    Identifiers are long, drawn from a code alphabet and mix character classes: hex of 12 or
+    more digits, UUIDs, digit runs of 9 or more, and mixed letter/digit strings of 12 or more
+    characters with high entropy. Slugs (``summer-sale-2024``) and dates are not identifiers.
+    """
+    if len(value) < 9 or len(value) > 4096 or not _TOKEN_ALPHABET.fullmatch(value):
+        return False
+    if _UUID.fullmatch(value):
+        return True
+    if value.isdigit():
+        return len(value) >= 9 and not _DATE_LIKE.fullmatch(value)
+    if len(value) >= 12 and _HEX.fullmatch(value) and any(c.isdigit() for c in value):
+        return any(c.isalpha() for c in value) or len(value) >= 16
+    if _DATE_LIKE.fullmatch(value):
+        return False
+    value = _STATIC_EXTENSION.sub("", value)
+    pieces = [piece for piece in re.split(r"[-_.~@]", value) if piece]
+    if pieces and all(piece.isalpha() or _SLUG_NUMBER.fullmatch(piece) for piece in pieces):
+        return False
+    if len(value) < 12:
+        return False
+    digits = sum(c.isdigit() for c in value)
+    letters = sum(c.isalpha() for c in value)
+    if digits == 0 and not (any(c.isupper() for c in value) and any(c.islower() for c in value) and len(value) >= 20):
+        return False
+    if letters == 0:
+        return len(value) >= 12
+    return entropy(value) >= 3.2
+
+
+#: Object stores and image CDNs: folder names there are bucket, account or content ids,
+#: the same for every recipient, so only their query strings are searched for tokens.
+ASSET_HOST_DOMAINS = frozenset(
+    {
+        "amazonaws.com",
+        "cloudfront.net",
+        "akamaihd.net",
+        "akamaized.net",
+        "azureedge.net",
+        "windows.net",
+        "googleapis.com",
+        "cloudinary.com",
+        "imgix.net",
+        "fastly.net",
+        "b-cdn.net",
+        "digitaloceanspaces.com",
+        "backblazeb2.com",
+        "r2.dev",
+        "wp.com",
+        "squarespace-cdn.com",
+        "shopify.com",
+        "ctfassets.net",
+        "sanity.io",
+        "twimg.com",
+        "fbcdn.net",
+        "cdninstagram.com",
+        "ytimg.com",
+        "ggpht.com",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """An opaque identifier found in a URL."""
+
+    value: str
+    where: str
+    """``path`` or ``query:<name>``."""
+
+
+def find_tokens(parts: UrlParts, *, static_paths: str = "none") -> list[Token]:
+    """Return the opaque identifiers in a URL's path segments and query values.
+
+    The path of a static file (one ending in ``.png``, ``.woff2``, ``.css``...) is not
+    searched, because content delivery networks name files and folders by content hash
+    or account id, which are the same for every recipient. Its query is still searched.
+    ``static_paths`` widens that for resources that are not content images: ``"folders"``
+    searches the folders of a static path, ``"all"`` the file name too. Paths on object
+    stores and image CDNs are never searched.
+    """
+    tokens: list[Token] = []
+    segments = [segment for segment in parts.path.split("/") if segment]
+    if parts.domain in ASSET_HOST_DOMAINS:
+        segments = []
+    elif segments and _STATIC_EXTENSION.search(segments[-1]):
+        # A file's own name is a content hash at most; its folders may still number the recipient.
+        segments = segments if static_paths == "all" else segments[:-1] if static_paths == "folders" else []
+    for segment in segments[:64]:
+        segment = unquote(segment)
+        for piece in re.split(r"[;,]", segment):
+            if is_opaque_token(piece):
+                tokens.append(Token(piece, "path"))
+    for name, value in parts.params():
+        for piece in re.split(r"[;,|]", value) if len(value) < 4096 else [value[:4096]]:
+            if is_opaque_token(piece):
+                tokens.append(Token(piece, f"query:{name}"))
+    return tokens
+
+
+_ADDRESS = re.compile(
+    r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*"
+    r"\.(?!(?:png|jpe?g|gif|webp|svg|avif|bmp|ico|css|js|html?|php|aspx?)\b)[A-Za-z]{2,24}\b"
+)
+_HEX_RUN = re.compile(r"(?:[0-9a-fA-F]{2}){6,128}")
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_\-]{12,512}={0,2}")
+
+
+def find_address(url: str) -> tuple[str, str] | None:
+    """Return the first email address in a URL and its encoding (plain, hex or base64), or None.
+
+    Searches the URL as written and percent-decoded once and twice, then hex and base64
+    runs decoded to text. Used when the recipient is unknown (Bcc, anonymised headers).
+    """
+    text = url[:MAX_URL_LENGTH]
+    decoded = unquote(text)
+    for candidate in (text, decoded, unquote(decoded)):
+        match = _ADDRESS.search(candidate)
+        if match:
+            return match.group(0).lower(), "plain"
+    for match in _HEX_RUN.finditer(decoded):
+        try:
+            value = bytes.fromhex(match.group(0)).decode("utf-8")
+        except ValueError:
+            continue
+        found = _ADDRESS.search(value)
+        if found:
+            return found.group(0).lower(), "hex"
+    import base64
+    import binascii
+
+    for match in _BASE64_RUN.finditer(decoded):
+        run = match.group(0).rstrip("=")
+        for start in range(min(4, len(run))):
+            # The address may start at any of the three byte alignments of a longer value.
+            chunk = run[start:]
+            chunk = chunk[: len(chunk) - len(chunk) % 4]
+            try:
+                value = base64.urlsafe_b64decode(chunk.replace("+", "-").replace("/", "_")).decode("latin-1")
+            except (binascii.Error, ValueError):
+                continue
+            found = _ADDRESS.search(value)
+            if found:
+                return found.group(0).lower(), "base64"
+    return None
+
+
+def display_host(url: str) -> str:
+    """Return the host of a URL for display, or the URL's start when it has none."""
+    parts = split_url(url)
+    return parts.host if parts else url[:60]
