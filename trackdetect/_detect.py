@@ -1,0 +1,597 @@
+"""The detection pipeline: message -> parts -> references -> rule hits -> findings -> report.
+
+``detect()`` is pure. It reads no file and opens no socket: tracker data, the public
+suffix list and every parser are loaded when the package is imported, and options may
+carry data the caller loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from email.message import Message
+
+from . import _html, _params, _unwrap
+from ._errors import InputError
+from ._explain import explanation_code
+from ._html import Reference
+from ._leaks import AddressMatcher, LeakMatch
+from ._mime import ParsedMessage, parse_message
+from ._options import Options
+from ._urls import find_address, find_tokens, split_url
+from ._vendors import VendorIndex, VendorMatch, default_index
+from .report import (
+    Confidence,
+    Defect,
+    Finding,
+    Hop,
+    Kind,
+    Leak,
+    Location,
+    MessageInfo,
+    Report,
+    RuleHit,
+)
+from .rules import READ_RECEIPT, RULES, SECURITY_WRAPPER, Subject
+
+logger = logging.getLogger(__name__)
+
+_DEFAULT_OPTIONS = Options()
+_TEXT_URL = re.compile(r"""(?i)\b(?:https?://|www\.)[^\s<>"'\])}]{3,4000}""")
+_TRAILING_PUNCTUATION = ".,;:!?'\")]}>"
+_RECEIPT_HEADERS = ("Disposition-Notification-To", "Return-Receipt-To", "X-Confirm-Reading-To")
+_RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To")
+_UNSUBSCRIBE = re.compile(
+    r"unsub|opt[-_ ]?out|optout|abmelden|abbestellen|d[ée]sinscri|d[ée]sabonn|desuscrib|cancelar.{0,12}inscri|"
+    r"manage.{0,12}(?:preferences|subscription)|email[-_ ]?preferences|preference[-_ ]?cent|/prefs?\b",
+    re.I,
+)
+_SPACER_NAME = re.compile(
+    r"(?:^|[/_.\-])(?:spacer|spc|transparent|trans|transp|blank|clear|clr|shim|empty|space|dot|s|x|pix)\d*\.(?:gif|png)$",
+    re.I,
+)
+_STATIC_FILE = re.compile(r"\.(?:gif|png|jpe?g|webp|bmp|svg|ico|avif)$", re.I)
+_IDENTIFIER_RULES = frozenset({"TD402", "TD404", "TD701", "TD702"})
+_FONT_OR_STYLE = re.compile(r"^(?:css:@font-face|css:@import|style:@font-face)$")
+_VISIBLE_SIZE = 20.0
+"""An image declared at least this many pixels in a dimension is content, not a beacon."""
+
+
+def detect(
+    message: bytes | str | Message,
+    *,
+    recipients: Iterable[str] | None = None,
+    options: Options | None = None,
+) -> Report:
+    """Find the tracking in one email message.
+
+    ``message`` is the raw message as bytes or text, or a parsed ``email.message.Message``.
+    ``recipients`` are the addresses to look for in URLs; by default those in the To, Cc,
+    Delivered-To and X-Original-To headers. Malformed input never raises: problems are
+    recorded as defects on the report, unless ``options.strict`` is set, in which case the
+    first defect raises ``InputError``.
+
+    Raises ``TypeError`` when ``message`` is of another type.
+    """
+    if not isinstance(message, (bytes, bytearray, memoryview, str, Message)):
+        raise TypeError(f"detect() expects bytes, str or email.message.Message, not {type(message).__name__}")
+    if isinstance(message, (bytearray, memoryview)):
+        message = bytes(message)
+    options = options or _DEFAULT_OPTIONS
+    parsed = parse_message(message)
+    return _detect_parsed(parsed, recipients, options)
+
+
+def detect_html(
+    html: str,
+    *,
+    recipients: Iterable[str] | None = None,
+    options: Options | None = None,
+) -> Report:
+    """Find the tracking in an HTML body that the caller has already taken out of a message."""
+    if not isinstance(html, str):
+        raise TypeError(f"detect_html() expects str, not {type(html).__name__}")
+    from ._mime import BodyPart
+
+    parsed = ParsedMessage()
+    parsed.html_parts.append(BodyPart("1", "text/html", html))
+    return _detect_parsed(parsed, recipients, options or _DEFAULT_OPTIONS)
+
+
+def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, options: Options) -> Report:
+    index = options.vendor_index or default_index()
+    defects: list[Defect] = list(parsed.defects)
+
+    if recipients is None:
+        recipient_list = parsed.addresses(*_RECIPIENT_HEADERS)
+    else:
+        if isinstance(recipients, str):
+            raise TypeError("recipients must be an iterable of addresses, not a single str")
+        recipient_list = [address.strip().lower() for address in recipients if address and "@" in address]
+    sender_list = parsed.addresses("From")
+    matcher = AddressMatcher([*recipient_list, *options.extra_recipients, *sender_list])
+
+    references: list[Reference] = []
+    for body in parsed.html_parts:
+        extracted = _html.extract(body.text, body.path, max_bytes=options.max_html_bytes)
+        references.extend(extracted.references)
+        defects.extend(extracted.defects)
+    for body in parsed.amp_parts:
+        extracted = _html.extract(body.text, body.path, context="amp", max_bytes=options.max_html_bytes)
+        references.extend(extracted.references)
+        defects.extend(extracted.defects)
+    for body in parsed.text_parts:
+        references.extend(_text_references(body.text, body.path, len(references)))
+
+    if len(references) > options.max_references:
+        defects.append(
+            Defect(
+                "html.too-many-references",
+                f"{len(references)} references; only the first {options.max_references} were judged",
+            )
+        )
+        references = references[: options.max_references]
+
+    if options.strict and defects:
+        raise InputError(f"{defects[0].code}: {defects[0].message}")
+
+    judge = _Judge(index, options, matcher, references, parsed)
+    findings = judge.run()
+
+    for header in _RECEIPT_HEADERS:
+        for value in parsed.header_values(header):
+            if options.rule_enabled(READ_RECEIPT.code):
+                findings.append(_read_receipt(header, value))
+
+    platforms = sorted({vendor.name for vendor, _header in index.match_headers(parsed.headers)})
+    findings = _dedupe(findings)
+    findings.sort(key=Finding.sort_key)
+    tracking = [finding for finding in findings if finding.is_tracking]
+    vendors = sorted(
+        {name for finding in findings if finding.kind is not Kind.REMOTE_CONTENT for name in finding.vendors}
+    )
+    score = round(sum(finding.score for finding in tracking), 1)
+    info = MessageInfo(
+        message_id=parsed.header("Message-ID"),
+        sender=parsed.header("From"),
+        to=tuple(parsed.header_values("To")),
+        subject=parsed.header("Subject"),
+        date=parsed.header("Date"),
+    )
+    return Report(
+        tracked=bool(tracking),
+        score=score,
+        message=info,
+        findings=tuple(findings),
+        defects=tuple(_dedupe_defects(defects)),
+        vendors=tuple(vendors),
+        sending_platforms=tuple(platforms),
+        data_version=index.version,
+        recipients=tuple(recipient_list),
+    )
+
+
+def _text_references(text: str, part: str, start: int) -> list[Reference]:
+    references = []
+    for number, match in enumerate(_TEXT_URL.finditer(text[:2_000_000])):
+        if number >= 2000:
+            break
+        url = match.group(0).rstrip(_TRAILING_PUNCTUATION)
+        if url.lower().startswith("www."):
+            url = "http://" + url
+        references.append(
+            Reference(
+                url=url,
+                element="text",
+                attribute="url",
+                part=part,
+                index=start + number + 1,
+                role="link",
+                context="text",
+            )
+        )
+    return references
+
+
+def _read_receipt(header: str, value: str) -> Finding:
+    hit = RuleHit(READ_RECEIPT.code, READ_RECEIPT.name, f"{header}: {value[:120]}", READ_RECEIPT.weight)
+    return Finding(
+        kind=Kind.READ_RECEIPT,
+        url="",
+        confidence=Confidence.HIGH,
+        score=READ_RECEIPT.weight,
+        rules=(hit,),
+        location=Location("headers", "header", header, 0),
+        explanation=explanation_code(Kind.READ_RECEIPT, None),
+    )
+
+
+class _Judge:
+    """Runs the rules over every reference of one message and decides each finding's kind."""
+
+    def __init__(
+        self,
+        index: VendorIndex,
+        options: Options,
+        matcher: AddressMatcher,
+        references: Sequence[Reference],
+        parsed: ParsedMessage,
+    ) -> None:
+        self.index = index
+        self.options = options
+        self.matcher = matcher
+        self.references = references
+        self.parsed = parsed
+        self.resource_rules = tuple(r for r in RULES if "resource" in r.roles and options.rule_enabled(r.code))
+        self.link_rules = tuple(r for r in RULES if "link" in r.roles and options.rule_enabled(r.code))
+        self.url_counts = Counter(ref.url for ref in references if ref.role == "resource")
+        self.visible_folders = {_folder(ref.url) for ref in references if ref.role == "resource" and not ref.hidden}
+
+    def run(self) -> list[Finding]:
+        findings: list[Finding] = []
+        subjects: list[tuple[Subject, list[Hop]]] = []
+        for reference in self.references:
+            if reference.role not in ("resource", "link", "refresh"):
+                continue
+            built = self._subject(reference, findings)
+            if built is not None:
+                subjects.append(built)
+
+        token_urls: dict[str, set[str]] = {}
+        for subject, _hops in subjects:
+            for token in subject.tokens:
+                token_urls.setdefault(token.value, set()).add(subject.url)
+        for subject, _hops in subjects:
+            subject.repeated_tokens = [t.value for t in subject.tokens if len(token_urls.get(t.value, ())) > 1]
+
+        for subject, hops in subjects:
+            rules = self.link_rules if subject.reference.role != "resource" else self.resource_rules
+            hits = [
+                RuleHit(rule.code, rule.name, evidence, rule.weight)
+                for rule in rules
+                if (evidence := rule.check(subject)) is not None
+            ]
+            finding = self._decide(subject, hits, hops)
+            if finding is not None:
+                findings.append(finding)
+            findings.extend(self._leak_findings(subject))
+        return findings
+
+    def _subject(self, reference: Reference, findings: list[Finding]) -> tuple[Subject, list[Hop]] | None:
+        url = reference.url
+        parts = split_url(url)
+        if parts is None:
+            return None
+        proxy = None
+        hops: list[Hop] = []
+        judged = url
+        if reference.role == "resource":
+            wrapper = _unwrap.unwrap(url)
+            if wrapper is not None and wrapper.kind == _unwrap.IMAGE_PROXY:
+                proxy = wrapper
+                if wrapper.inner and split_url(wrapper.inner) is not None:
+                    judged = wrapper.inner
+        else:
+            judged, hops = self._follow_link(reference, findings)
+        if proxy is not None:
+            hops = [Hop(url, proxy.name, f"{proxy.kind}:{proxy.name}")]
+            if judged != url:
+                hops.append(Hop(judged, None, ""))
+        judged_parts = split_url(judged) if judged != url else parts
+        if judged_parts is None:
+            return None
+        vendors = self.index.match(judged_parts)
+        tokens = find_tokens(judged_parts, static_paths=_static_path_search(reference, self.visible_folders))
+        params = judged_parts.params()
+        recipient_parameters = [
+            (name, value)
+            for name, value in params
+            if _params.known_parameter_class(name, value) is _params.ParamClass.RECIPIENT_ID
+        ]
+        blocklist = self.options.blocklist
+        blocklist_match = blocklist.match(judged_parts) if blocklist is not None else None
+        rules = self.options.parameter_rules
+        listed = rules.tracking_parameters(judged, [name for name, _value in params]) if rules and params else []
+        destination = _unwrap.embedded_destination(judged)
+        # Only the judged URL is searched: a proxy or security wrapper around it belongs to
+        # the recipient's own provider, which already knows the address.
+        leaks = self.matcher.find(judged)
+        address = None if leaks or ("@" not in judged and len(judged) < 40) else find_address(judged)
+        subject = Subject(
+            reference=reference,
+            url=judged,
+            parts=judged_parts,
+            vendors=vendors,
+            tokens=tokens,
+            recipient_parameters=recipient_parameters,
+            destination=destination,
+            leaks=leaks,
+            address=address,
+            blocklist_match=blocklist_match,
+            listed_parameters=listed,
+            proxy=proxy,
+            url_count=self.url_counts.get(url, 1),
+        )
+        return subject, hops
+
+    def _follow_link(self, reference: Reference, findings: list[Finding]) -> tuple[str, list[Hop]]:
+        """Return the first URL of a link that is not a wrapper, and the link's hops.
+
+        Wrappers in front (security gateways, provider redirects, shorteners) become
+        informational ``redirect`` findings.
+        """
+        chain = _unwrap.unwrap_chain(reference.url)
+        hops: list[Hop] = []
+        judged: str | None = None
+        for position, (url, step) in enumerate(chain):
+            parts = split_url(url)
+            vendor_names = self._vendor_names(self.index.match(parts)) if parts else []
+            via = ""
+            if isinstance(step, _unwrap.Wrapper):
+                via = f"{step.kind}:{step.name}"
+            elif step is not None:
+                via = step.where
+            hops.append(Hop(url, vendor_names[0] if vendor_names else None, via))
+            if judged is None and isinstance(step, _unwrap.Wrapper) and step.kind != _unwrap.IMAGE_PROXY:
+                if self.options.rule_enabled(SECURITY_WRAPPER.code):
+                    findings.append(self._redirect_finding(reference, url, step, chain, position))
+                continue
+            if judged is None:
+                judged = url
+        return judged or reference.url, hops if len(hops) > 1 else []
+
+    def _redirect_finding(
+        self,
+        reference: Reference,
+        url: str,
+        wrapper: _unwrap.Wrapper,
+        chain: Sequence[tuple[str, object]],
+        position: int,
+    ) -> Finding:
+        inner = wrapper.inner
+        evidence = f"{wrapper.name} ({wrapper.kind.replace('_', ' ')})" + (
+            "" if inner else ", destination not recoverable offline"
+        )
+        hit = RuleHit(SECURITY_WRAPPER.code, SECURITY_WRAPPER.name, evidence, SECURITY_WRAPPER.weight)
+        final = chain[-1][0] if len(chain) > position + 1 else None
+        return Finding(
+            kind=Kind.REDIRECT,
+            url=url,
+            confidence=Confidence.HIGH,
+            score=0.0,
+            rules=(hit,),
+            location=_location(reference),
+            vendor=wrapper.name,
+            vendors=(wrapper.name,),
+            destination=final,
+            explanation=explanation_code(Kind.REDIRECT, None),
+            link_text=reference.link_text,
+        )
+
+    @staticmethod
+    def _vendor_names(matches: Sequence[VendorMatch]) -> list[str]:
+        names: list[str] = []
+        for match in matches:
+            if match.role != "content" and match.vendor.name not in names:
+                names.append(match.vendor.name)
+        return names
+
+    def _decide(self, subject: Subject, hits: list[RuleHit], hops: list[Hop]) -> Finding | None:
+        reference = subject.reference
+        codes = {hit.code for hit in hits}
+        if reference.role == "resource":
+            kind, confidence = _judge_resource(subject, codes)
+        else:
+            kind, confidence = _judge_link(subject, codes)
+        if kind is None:
+            return None
+        if kind is Kind.REMOTE_CONTENT and not self.options.include_remote_content:
+            return None
+        vendor_names = self._vendor_names(subject.vendors)
+        for hop in hops:
+            if hop.vendor and hop.vendor not in vendor_names and not hop.via.startswith("security_wrapper"):
+                vendor_names.append(hop.vendor)
+        score = round(sum(hit.weight for hit in hits), 1)
+        destination = None
+        if reference.role != "resource":
+            if hops:
+                destination = hops[-1].url if hops[-1].url != subject.url else None
+            elif subject.destination is not None:
+                destination = subject.destination.url
+        category = None
+        primary = next((m.vendor for m in subject.vendors if m.role != "content"), None)
+        if primary is not None:
+            category = primary.category
+        return Finding(
+            kind=kind,
+            url=subject.url,
+            confidence=confidence,
+            score=score,
+            rules=tuple(hits),
+            location=_location(reference),
+            vendor=vendor_names[0] if vendor_names else None,
+            vendors=tuple(vendor_names),
+            destination=destination,
+            event=reference.event,
+            explanation=explanation_code(kind, category, reference.event),
+            hops=tuple(hops),
+            link_text=reference.link_text,
+        )
+
+    def _leak_findings(self, subject: Subject) -> list[Finding]:
+        if not subject.leaks or not self.options.rule_enabled("TD701"):
+            return []
+        findings = []
+        seen: set[tuple[str, str]] = set()
+        for leak in subject.leaks:
+            key = (leak.address, leak.encoding)
+            if key in seen:
+                continue
+            seen.add(key)
+            findings.append(self._leak_finding(subject, leak))
+        return findings
+
+    def _leak_finding(self, subject: Subject, leak: LeakMatch) -> Finding:
+        rule = next(r for r in RULES if r.code == "TD701")
+        hit = RuleHit(rule.code, rule.name, f"{leak.encoding} address in {leak.position}", rule.weight)
+        vendor_names = self._vendor_names(subject.vendors)
+        return Finding(
+            kind=Kind.RECIPIENT_LEAK,
+            url=subject.url,
+            confidence=Confidence.HIGH,
+            score=rule.weight,
+            rules=(hit,),
+            location=_location(subject.reference),
+            vendor=vendor_names[0] if vendor_names else None,
+            vendors=tuple(vendor_names),
+            explanation=explanation_code(Kind.RECIPIENT_LEAK, None),
+            leak=Leak(leak.address, leak.encoding, leak.position, subject.parts.domain),
+            link_text=subject.reference.link_text,
+        )
+
+
+def _folder(url: str) -> str:
+    return url.split("?", 1)[0].rsplit("/", 1)[0]
+
+
+def _static_path_search(reference: Reference, visible_folders: set[str]) -> str:
+    """Return how much of a static file's path may hold a recipient token, for ``find_tokens``.
+
+    A tiny image, or a hidden one, is not content, so its whole path counts, unless it is a
+    responsive copy: a hidden image from the same folder as a visible one. A resource that
+    loads on an event counts by its folders.
+    """
+    if reference.role != "resource":
+        return "none"
+    if any(size is not None and size <= 1 for size in (reference.width, reference.height)):
+        return "all"
+    if reference.hidden:
+        return "none" if _folder(reference.url) in visible_folders else "all"
+    return "folders" if reference.event else "none"
+
+
+def _location(reference: Reference) -> Location:
+    return Location(reference.part, reference.element, reference.attribute, reference.index, reference.context)
+
+
+def _is_spacer(subject: Subject, codes: set[str]) -> bool:
+    """Return whether a tiny image is a static layout spacer rather than a pixel.
+
+    A spacer carries no identifier: no token, no tracking parameter, no address, no vendor
+    tracking shape and no query string. It is a static image file, or reused, or named like
+    a spacer (``spacer.gif``, ``transparent.png``).
+    """
+    if codes & (_IDENTIFIER_RULES | {"TD301", "TD302", "TD304", "TD501"}):
+        return False
+    parts = subject.parts
+    if parts.query:
+        return False
+    if subject.url_count >= 2 or _SPACER_NAME.search(parts.path) or _STATIC_FILE.search(parts.path):
+        return True
+    # Without digits in its path a URL cannot number the recipient or the mailing.
+    return not any(char.isdigit() for char in parts.path)
+
+
+def _judge_resource(subject: Subject, codes: set[str]) -> tuple[Kind | None, Confidence]:
+    """Decide what a fetched resource is from the rules that fired on it."""
+    identifier = bool(codes & _IDENTIFIER_RULES)
+    vendor_tracking = bool(codes & {"TD302", "TD304"})
+    tiny = "TD101" in codes
+    hidden = "TD201" in codes
+    words = "TD401" in codes
+    redirect = "TD501" in codes and identifier
+    reference = subject.reference
+    category = next((m.vendor.category for m in subject.vendors if m.role != "content"), None)
+    visible = any(size is not None and size >= _VISIBLE_SIZE for size in (reference.width, reference.height))
+
+    if subject.is_vendor_content and "TD301" not in codes:
+        # A vendor's own hosted content (logos, campaign images) is never its pixel.
+        return Kind.REMOTE_CONTENT, Confidence.LOW
+    if "TD301" in codes:
+        if visible and category == "ad_network":
+            # An ad server's impression URL on a full-size image is an ad that also counts opens.
+            return Kind.TRACKED_IMAGE, Confidence.HIGH
+        return Kind.PIXEL, Confidence.HIGH
+    if reference.element == "link" or _FONT_OR_STYLE.match(reference.attribute):
+        # Fonts and style sheets report an open too, but only an identifier makes them a tracker.
+        if codes & {"TD404", "TD701"} or (identifier and vendor_tracking):
+            return Kind.PIXEL, Confidence.MEDIUM
+        return Kind.REMOTE_CONTENT, Confidence.LOW
+    if "TD202" in codes:
+        if reference.event == "hover" and not (identifier or vendor_tracking):
+            return Kind.REMOTE_CONTENT, Confidence.LOW
+        strong = identifier or vendor_tracking or words
+        return Kind.PIXEL, Confidence.HIGH if strong else Confidence.MEDIUM
+    if tiny and not _is_spacer(subject, codes):
+        strong = identifier or vendor_tracking or words or hidden
+        return Kind.PIXEL, Confidence.HIGH if strong else Confidence.MEDIUM
+    if hidden and (identifier or vendor_tracking or words):
+        return Kind.PIXEL, Confidence.HIGH if (vendor_tracking or "TD404" in codes) else Confidence.MEDIUM
+    if words and (identifier or vendor_tracking):
+        return Kind.PIXEL, Confidence.MEDIUM
+    if redirect:
+        return Kind.PIXEL, Confidence.MEDIUM
+    if vendor_tracking and category in ("ad_network", "analytics", "deliverability"):
+        return Kind.PIXEL, Confidence.MEDIUM
+    if identifier:
+        explicit = bool(codes & {"TD404", "TD701"})
+        return Kind.TRACKED_IMAGE, Confidence.MEDIUM if explicit else Confidence.LOW
+    if vendor_tracking and not subject.is_vendor_content:
+        return Kind.TRACKED_IMAGE, Confidence.LOW
+    return Kind.REMOTE_CONTENT, Confidence.LOW
+
+
+def _judge_link(subject: Subject, codes: set[str]) -> tuple[Kind | None, Confidence]:
+    """Decide whether a link is tracked from the rules that fired on it."""
+    reference = subject.reference
+    if "TD303" in codes:
+        return Kind.TRACKED_LINK, Confidence.HIGH
+    if _UNSUBSCRIBE.search(subject.url) or _UNSUBSCRIBE.search(reference.link_text or ""):
+        # Unsubscribe and preference links must identify the subscriber to work at all.
+        return None, Confidence.LOW
+    if codes & {"TD404", "TD701"}:
+        return Kind.TRACKED_LINK, Confidence.HIGH
+    if "TD702" in codes:
+        return Kind.TRACKED_LINK, Confidence.MEDIUM
+    if codes & {"TD302", "TD304"} and not subject.is_vendor_content:
+        identifier = "TD402" in codes or "TD501" in codes
+        return Kind.TRACKED_LINK, Confidence.HIGH if identifier else Confidence.MEDIUM
+    if "TD502" in codes:
+        return Kind.TRACKED_LINK, Confidence.MEDIUM
+    if "TD501" in codes and "TD402" in codes:
+        return Kind.TRACKED_LINK, Confidence.MEDIUM
+    if "TD501" in codes or "TD402" in codes:
+        return Kind.TRACKED_LINK, Confidence.LOW
+    return None, Confidence.LOW
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """Keep the first finding of each (kind, URL, leak) so repeated links are reported once."""
+    seen: set[tuple[str, str, str, str]] = set()
+    kept = []
+    for finding in findings:
+        leak_key = f"{finding.leak.address}|{finding.leak.encoding}" if finding.leak else ""
+        key = (
+            finding.kind.value,
+            finding.url,
+            leak_key,
+            finding.location.attribute if finding.kind is Kind.READ_RECEIPT else "",
+        )
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(finding)
+    return kept
+
+
+def _dedupe_defects(defects: list[Defect]) -> list[Defect]:
+    seen: set[tuple[str, str, str | None]] = set()
+    kept = []
+    for defect in defects:
+        key = (defect.code, defect.message, defect.part)
+        if key not in seen:
+            seen.add(key)
+            kept.append(defect)
+    return kept[:200]
