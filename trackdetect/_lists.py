@@ -1,0 +1,369 @@
+"""User tracker lists: parsing, and the explicit ``update-lists`` download.
+
+Three formats are read:
+
+* vendor files in the shipped format (``trackdetect/data/README.md``);
+* tracking-parameter rules in the ClearURLs format (a JSON object with ``providers``);
+* Adblock Plus style filter lists such as EasyPrivacy (only the network filters that
+  name a host or a URL part; cosmetic filters, exceptions and options are skipped).
+
+Parsing is pure. Only ``download_list`` and ``update_lists_main`` touch the network, and
+only when a user runs ``trackdetect update-lists``; ``detect()`` never calls them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._errors import DataError, UpdateError
+from ._urls import UrlParts, host_matches
+from ._vendors import vendors_from_data
+
+logger = logging.getLogger(__name__)
+
+MAX_LIST_BYTES = 16 * 1024 * 1024
+"""Default size limit of a downloaded list."""
+DOWNLOAD_TIMEOUT = 30.0
+"""Seconds to wait for the server to connect and to send each chunk."""
+MAX_RULES = 200_000
+_HOST_FILTER = re.compile(r"^\|\|([a-z0-9.-]+\.[a-z]{2,})(\^|/[^$]*)?(?:\$.*)?$")
+_PATH_FILTER = re.compile(r"^(/[A-Za-z0-9_./?=&%-]{3,200})(?:\$.*)?$")
+
+
+# ClearURLs ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Provider:
+    name: str
+    url_pattern: re.Pattern[str]
+    parameters: tuple[re.Pattern[str], ...]
+    exceptions: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterRules:
+    """Tracking-parameter rules compiled from ClearURLs-format data."""
+
+    providers: tuple[_Provider, ...] = ()
+
+    def tracking_parameters(self, url: str, names: Iterable[str]) -> list[tuple[str, str]]:
+        """Return (parameter name, provider name) for each name that a provider lists for this URL."""
+        found: list[tuple[str, str]] = []
+        wanted = list(names)
+        for provider in self.providers:
+            if not provider.url_pattern.search(url[:4096]):
+                continue
+            if any(pattern.search(url[:4096]) for pattern in provider.exceptions):
+                continue
+            for name in wanted:
+                if any(pattern.fullmatch(name) for pattern in provider.parameters):
+                    found.append((name, provider.name))
+        return found
+
+
+def parse_clearurls(data: Any, where: str = "ClearURLs data") -> ParameterRules:
+    """Compile ClearURLs rules: ``{"providers": {name: {"urlPattern", "rules", ...}}}``."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("providers"), Mapping):
+        raise DataError(f"{where}: expected an object with a 'providers' object (ClearURLs format)")
+    providers = []
+    for name, raw in list(data["providers"].items())[:MAX_RULES]:
+        if not isinstance(raw, Mapping):
+            raise DataError(f"{where}: provider {name!r} must be an object")
+        try:
+            url_pattern = re.compile(str(raw.get("urlPattern", "")), re.I)
+            names = [*raw.get("rules", []), *raw.get("referralMarketing", [])]
+            parameters = tuple(re.compile(str(rule), re.I) for rule in names)
+            exceptions = tuple(re.compile(str(item), re.I) for item in raw.get("exceptions", []))
+        except (re.error, TypeError) as error:
+            raise DataError(f"{where}: provider {name!r} has an invalid pattern: {error}") from error
+        providers.append(_Provider(str(name), url_pattern, parameters, exceptions))
+    return ParameterRules(tuple(providers))
+
+
+# Adblock Plus ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BlockList:
+    """Host and path filters taken from an Adblock Plus style list."""
+
+    name: str
+    hosts: frozenset[str] = frozenset()
+    host_paths: tuple[tuple[str, str], ...] = ()
+    paths: tuple[str, ...] = ()
+    _by_domain: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict, compare=False)
+
+    def match(self, parts: UrlParts) -> str | None:
+        """Return the filter that matches the URL, or None."""
+        labels = parts.host.split(".")
+        for start in range(len(labels) - 1):
+            candidate = ".".join(labels[start:])
+            if candidate in self.hosts:
+                return f"||{candidate}^"
+            for host, path in self._by_domain.get(candidate, ()):
+                if host_matches(parts.host, host) and parts.path.startswith(path):
+                    return f"||{host}{path}"
+        full = parts.path + ("?" + parts.query if parts.query else "")
+        for path in self.paths:
+            if path in full:
+                return path
+        return None
+
+
+def parse_adblock(text: str, name: str = "block list") -> BlockList:
+    """Compile the network filters of an Adblock Plus list that trackdetect can use offline.
+
+    ``||host^`` filters become host matches, ``||host/path`` filters host and path prefix
+    matches, and plain ``/path`` filters substring matches on path and query. Exception
+    rules (``@@``), cosmetic rules (``##``), regular-expression rules and rules with
+    wildcards are skipped: they cannot be read without a browser's context.
+    """
+    hosts: set[str] = set()
+    host_paths: dict[str, list[tuple[str, str]]] = {}
+    paths: list[str] = []
+    count = 0
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("!", "[", "@@")) or "##" in line or "#@#" in line or "#?#" in line:
+            continue
+        if "*" in line or (line.startswith("/") and line.endswith("/")):
+            continue
+        count += 1
+        if count > MAX_RULES:
+            break
+        match = _HOST_FILTER.match(line.lower())
+        if match:
+            host, tail = match.group(1), match.group(2)
+            if not tail or tail == "^":
+                hosts.add(host)
+            else:
+                host_paths.setdefault(_last_two_labels(host), []).append((host, tail.rstrip("^")))
+            continue
+        path_match = _PATH_FILTER.match(line)
+        if path_match:
+            paths.append(path_match.group(1))
+    by_domain = {key: tuple(value) for key, value in host_paths.items()}
+    flat = tuple(item for value in host_paths.values() for item in value)
+    return BlockList(name, frozenset(hosts), flat, tuple(paths), by_domain)
+
+
+def _last_two_labels(host: str) -> str:
+    return ".".join(host.split(".")[-2:])
+
+
+# Saved lists -------------------------------------------------------------------------------
+
+
+def data_dir() -> Path:
+    """Return the folder that ``update-lists`` writes to (``$TRACKDETECT_DATA`` or the XDG data home)."""
+    configured = os.environ.get("TRACKDETECT_DATA")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "trackdetect" / "lists"
+
+
+@dataclass(frozen=True, slots=True)
+class SavedLists:
+    """Lists read from the data folder, ready to pass to ``detect()`` through ``Options``."""
+
+    vendor_documents: tuple[Any, ...] = ()
+    parameter_rules: ParameterRules | None = None
+    blocklist: BlockList | None = None
+
+
+def detect_format(content: bytes) -> str:
+    """Return ``vendors``, ``clearurls`` or ``adblock`` for a list's content, or raise DataError."""
+    head = content[:2048].lstrip()
+    if head.startswith(b"{"):
+        try:
+            data = json.loads(content.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise DataError(f"list looks like JSON but cannot be parsed: {error}") from error
+        if isinstance(data, Mapping) and "vendors" in data:
+            return "vendors"
+        if isinstance(data, Mapping) and "providers" in data:
+            return "clearurls"
+        raise DataError("JSON list has neither 'vendors' (trackdetect format) nor 'providers' (ClearURLs format)")
+    text = content[:65536].decode("utf-8", "replace")
+    if text.startswith("[Adblock") or re.search(r"^\|\|[a-z0-9.-]+", text, re.M):
+        return "adblock"
+    raise DataError("unknown list format: expected trackdetect vendor JSON, ClearURLs JSON or an Adblock Plus list")
+
+
+def validate_list(content: bytes, name: str) -> str:
+    """Parse a downloaded list fully and return its format; raise DataError if it is invalid."""
+    kind = detect_format(content)
+    if kind == "vendors":
+        vendors_from_data(json.loads(content.decode("utf-8")), name)
+    elif kind == "clearurls":
+        parse_clearurls(json.loads(content.decode("utf-8")), name)
+    else:
+        blocklist = parse_adblock(content.decode("utf-8", "replace"), name)
+        if not (blocklist.hosts or blocklist.host_paths or blocklist.paths):
+            raise DataError(f"{name}: the Adblock list has no host or path filters trackdetect can use")
+    return kind
+
+
+def load_saved_lists(folder: Path | None = None) -> SavedLists:
+    """Read every list that ``update-lists`` saved; a missing folder gives empty lists."""
+    folder = folder or data_dir()
+    documents: list[Any] = []
+    providers: list[_Provider] = []
+    block_hosts: set[str] = set()
+    block_paths: list[str] = []
+    host_paths: dict[str, list[tuple[str, str]]] = {}
+    if not folder.is_dir():
+        return SavedLists()
+    for path in sorted(folder.iterdir()):
+        if path.name.endswith((".previous", ".part")) or not path.is_file():
+            continue
+        content = path.read_bytes()
+        try:
+            kind = detect_format(content)
+        except DataError as error:
+            raise DataError(f"{path}: {error}") from error
+        if kind == "vendors":
+            documents.append(json.loads(content.decode("utf-8")))
+        elif kind == "clearurls":
+            providers.extend(parse_clearurls(json.loads(content.decode("utf-8")), str(path)).providers)
+        else:
+            parsed = parse_adblock(content.decode("utf-8", "replace"), path.name)
+            block_hosts |= parsed.hosts
+            block_paths.extend(parsed.paths)
+            for key, value in parsed._by_domain.items():
+                host_paths.setdefault(key, []).extend(value)
+    rules = ParameterRules(tuple(providers)) if providers else None
+    blocklist: BlockList | None = None
+    if block_hosts or block_paths or host_paths:
+        by_domain = {key: tuple(value) for key, value in host_paths.items()}
+        flat = tuple(item for value in host_paths.values() for item in value)
+        blocklist = BlockList("saved lists", frozenset(block_hosts), flat, tuple(block_paths), by_domain)
+    return SavedLists(tuple(documents), rules, blocklist)
+
+
+# Download ----------------------------------------------------------------------------------
+
+
+def _list_name(url: str) -> str:
+    parts = urlsplit(url)
+    base = Path(parts.path).name or parts.hostname or "list"
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", f"{parts.hostname or 'local'}_{base}")
+    return safe[:120]
+
+
+def download_list(
+    url: str, *, max_bytes: int = MAX_LIST_BYTES, sha256: str | None = None, timeout: float = DOWNLOAD_TIMEOUT
+) -> bytes:
+    """Download one list with ``requests``, enforcing the size limit and an optional SHA-256."""
+    import requests
+
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise UpdateError(f"{url}: only http and https URLs can be downloaded")
+    try:
+        with requests.get(url, stream=True, timeout=timeout) as response:
+            response.raise_for_status()
+            declared = response.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > max_bytes:
+                raise UpdateError(f"{url}: list is {declared} bytes, over the limit of {max_bytes}")
+            chunks = []
+            size = 0
+            for chunk in response.iter_content(chunk_size=65536):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise UpdateError(f"{url}: list is over the limit of {max_bytes} bytes")
+                chunks.append(chunk)
+    except requests.RequestException as error:
+        raise UpdateError(f"{url}: download failed: {error}") from error
+    content = b"".join(chunks)
+    if sha256 is not None:
+        digest = hashlib.sha256(content).hexdigest()
+        if digest.lower() != sha256.lower():
+            raise UpdateError(f"{url}: SHA-256 is {digest}, expected {sha256}")
+    return content
+
+
+def save_list(content: bytes, name: str, folder: Path) -> Path:
+    """Write a validated list atomically, keeping the replaced copy as ``NAME.previous``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    temporary = folder / f"{name}.part"
+    temporary.write_bytes(content)
+    if target.exists():
+        os.replace(target, folder / f"{name}.previous")
+    os.replace(temporary, target)
+    return target
+
+
+def update_lists(
+    urls: Sequence[str],
+    *,
+    folder: Path | None = None,
+    sha256: Sequence[str] = (),
+    max_bytes: int = MAX_LIST_BYTES,
+    timeout: float = DOWNLOAD_TIMEOUT,
+) -> list[tuple[str, str]]:
+    """Download, verify and save each list; return (url, outcome) pairs.
+
+    A list that fails to download or to validate leaves the saved copy as it was.
+    """
+    folder = folder or data_dir()
+    if sha256 and len(sha256) != len(urls):
+        raise UpdateError("give one --sha256 per URL, in the same order, or none")
+    outcomes = []
+    for position, url in enumerate(urls):
+        name = _list_name(url)
+        try:
+            content = download_list(
+                url, max_bytes=max_bytes, sha256=sha256[position] if sha256 else None, timeout=timeout
+            )
+            kind = validate_list(content, name)
+        except (UpdateError, DataError) as error:
+            logger.warning("%s", error)
+            outcomes.append((url, f"failed: {error}; kept the previous copy"))
+            continue
+        path = save_list(content, name, folder)
+        outcomes.append((url, f"saved {kind} list to {path} ({len(content)} bytes)"))
+    return outcomes
+
+
+def update_lists_main(argv: Sequence[str]) -> int:
+    """Run ``trackdetect update-lists``: 0 when every list was saved, 2 otherwise."""
+    parser = argparse.ArgumentParser(
+        prog="trackdetect update-lists",
+        description="Download tracker lists (trackdetect vendor JSON, ClearURLs rules, Adblock Plus lists), "
+        "verify them and save them for 'trackdetect --lists'. A failed download keeps the previous copy.",
+    )
+    parser.add_argument("urls", nargs="+", metavar="URL")
+    parser.add_argument(
+        "--sha256", action="append", default=[], metavar="HEX", help="expected SHA-256 of each list, in URL order"
+    )
+    parser.add_argument("--dir", type=Path, default=None, help=f"folder to save into (default {data_dir()})")
+    parser.add_argument("--max-bytes", type=int, default=MAX_LIST_BYTES, help="size limit of each list in bytes")
+    parser.add_argument("--timeout", type=float, default=DOWNLOAD_TIMEOUT, help="network timeout in seconds")
+    args = parser.parse_args(list(argv))
+    try:
+        outcomes = update_lists(
+            args.urls, folder=args.dir, sha256=args.sha256, max_bytes=args.max_bytes, timeout=args.timeout
+        )
+    except UpdateError as error:
+        print(f"trackdetect: {error}", file=sys.stderr)
+        return 2
+    failed = False
+    for url, outcome in outcomes:
+        stream = sys.stderr if outcome.startswith("failed") else sys.stdout
+        failed = failed or outcome.startswith("failed")
+        print(f"{url}: {outcome}", file=stream)
+    return 2 if failed else 0

@@ -1,0 +1,89 @@
+"""Renderings of a report: readable text for people. JSON lives on ``Report.to_json()``."""
+
+from __future__ import annotations
+
+from ._explain import explain
+from .report import Finding, Kind, Report
+
+_HEADINGS = {
+    Kind.PIXEL: "Open-tracking pixels",
+    Kind.TRACKED_LINK: "Tracked links",
+    Kind.TRACKED_IMAGE: "Tracked images",
+    Kind.RECIPIENT_LEAK: "Your address in URLs",
+    Kind.READ_RECEIPT: "Read-receipt requests",
+    Kind.REDIRECT: "Link wrappers (not the sender's tracking)",
+    Kind.REMOTE_CONTENT: "Other remote content",
+}
+_MAX_PER_KIND = 12
+_URL_WIDTH = 110
+
+
+def _short(url: str, width: int = _URL_WIDTH) -> str:
+    return url if len(url) <= width else url[: width - 1] + "…"
+
+
+def _finding_lines(finding: Finding, verbose: bool) -> list[str]:
+    vendor = finding.vendor or "unknown vendor"
+    extra = f", loads on {finding.event}" if finding.event else ""
+    if finding.kind is Kind.READ_RECEIPT:
+        evidence = finding.rules[0].evidence if finding.rules else ""
+        lines = [f"  - {evidence}"]
+    elif finding.kind is Kind.RECIPIENT_LEAK and finding.leak is not None:
+        leak = finding.leak
+        lines = [
+            f"  - {leak.address} ({leak.encoding}, in the {leak.position}) sent to {leak.receiver}",
+            f"    {_short(finding.url)}",
+        ]
+    else:
+        lines = [f"  - {vendor} [{finding.confidence.value}{extra}]", f"    {_short(finding.url)}"]
+        if finding.destination:
+            lines.append(f"    goes to {_short(finding.destination, _URL_WIDTH - 9)}")
+    location = finding.location
+    where = f"part {location.part}, <{location.element}> {location.attribute}"
+    if location.context:
+        where += f" ({location.context})"
+    lines.append(f"    {where}; rules {', '.join(finding.codes)}")
+    if verbose:
+        for hit in finding.rules:
+            lines.append(f"      {hit.code} {hit.name}: {hit.evidence}")
+    return lines
+
+
+def render_text(report: Report, source: str = "", *, verbose: bool = False) -> str:
+    """Return a readable summary: the verdict, each tracker with what it tells the sender."""
+    lines: list[str] = []
+    title = f"{source}: " if source else ""
+    subject = report.message.subject or "(no subject)"
+    verdict = "TRACKED" if report.tracked else "no tracking found"
+    lines.append(f"{title}{verdict} (score {report.score:g})")
+    lines.append(f"  Subject: {subject}")
+    if report.message.sender:
+        lines.append(f"  From: {report.message.sender}")
+    if report.vendors:
+        lines.append(f"  Trackers: {', '.join(report.vendors)}")
+    if report.sending_platforms:
+        lines.append(f"  Sent through (from headers): {', '.join(report.sending_platforms)}")
+
+    for kind, heading in _HEADINGS.items():
+        findings = [finding for finding in report.findings if finding.kind is kind]
+        if kind is Kind.REMOTE_CONTENT and not verbose:
+            if findings:
+                lines.append(f"\n  {len(findings)} other remote resources (use --verbose to list them)")
+            continue
+        if not findings:
+            continue
+        lines.append(f"\n  {heading} ({len(findings)}):")
+        explanation = explain(findings[0].explanation)
+        if explanation:
+            lines.append(f"    What the sender learns: {explanation}")
+        shown = findings if verbose else findings[:_MAX_PER_KIND]
+        for finding in shown:
+            lines.extend(_finding_lines(finding, verbose))
+        if len(shown) < len(findings):
+            lines.append(f"    ... and {len(findings) - len(shown)} more (use --verbose)")
+    if report.defects:
+        lines.append(f"\n  Problems reading the message ({len(report.defects)}):")
+        for defect in report.defects[: None if verbose else 5]:
+            where = f" (part {defect.part})" if defect.part else ""
+            lines.append(f"    {defect.code}{where}: {defect.message}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,206 @@
+"""The ``trackdetect`` command line.
+
+Exit status: 0 when no message is tracked, 1 when tracking is found, 2 on a usage or
+input error. Errors are one line on stderr naming the file; there are no tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import mailbox
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from . import __version__
+from ._detect import detect
+from ._errors import TrackdetectError
+from ._options import Options, normalize_codes
+from ._render import render_text
+
+EXIT_CLEAN = 0
+EXIT_TRACKED = 1
+EXIT_ERROR = 2
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+"""Larger files are rejected: no real message is that big, and reading it would waste memory."""
+
+logger = logging.getLogger("trackdetect")
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trackdetect",
+        description="Find email tracking (open pixels, tracked links, address leaks, read receipts) "
+        "in raw messages, without contacting any tracker.",
+        epilog="Other commands: 'trackdetect update-lists URL...' downloads tracker lists; "
+        "'trackdetect rules' lists the rules. Exit status: 0 no tracking, 1 tracking found, 2 error.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="message files (.eml), or - for standard input")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the report of one message as JSON")
+    output.add_argument("--jsonl", action="store_true", help="print one JSON report per line, for many messages")
+    parser.add_argument("--mbox", action="store_true", help="read each FILE as an mbox mailbox of many messages")
+    parser.add_argument(
+        "-r",
+        "--recipient",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="address to look for in URLs (repeatable); default: To, Cc, Delivered-To, X-Original-To",
+    )
+    parser.add_argument("--select", default="", metavar="CODES", help="comma-separated rule codes or prefixes to run")
+    parser.add_argument("--ignore", default="", metavar="CODES", help="comma-separated rule codes or prefixes to skip")
+    parser.add_argument(
+        "--vendors",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="extra vendor data file in the shipped format (repeatable)",
+    )
+    parser.add_argument(
+        "--lists", action="store_true", help="also use the lists downloaded by 'trackdetect update-lists'"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="list every finding, rule evidence and remote resource"
+    )
+    parser.add_argument("--debug", action="store_true", help="log debugging details to stderr")
+    parser.add_argument("--version", action="version", version=f"trackdetect {__version__}")
+    return parser
+
+
+def _messages(path: str, as_mbox: bool) -> Iterator[tuple[str, bytes]]:
+    """Yield (name, raw bytes) for each message in a file, or on standard input for ``-``."""
+    if path == "-":
+        data = sys.stdin.buffer.read(MAX_MESSAGE_BYTES + 1)
+        if len(data) > MAX_MESSAGE_BYTES:
+            raise _UsageError(f"<stdin>: input is larger than {MAX_MESSAGE_BYTES // (1024 * 1024)} MiB")
+        yield "<stdin>", data
+        return
+    file = Path(path)
+    if not file.exists():
+        raise _UsageError(f"{path}: file not found")
+    if file.is_dir():
+        raise _UsageError(f"{path}: is a directory; pass the message files inside it")
+    if as_mbox:
+        box = mailbox.mbox(file, create=False)
+        for number, key in enumerate(box.iterkeys(), start=1):
+            yield f"{path}#{number}", box.get_bytes(key)
+        return
+    if file.stat().st_size > MAX_MESSAGE_BYTES:
+        raise _UsageError(f"{path}: file is larger than {MAX_MESSAGE_BYTES // (1024 * 1024)} MiB")
+    yield path, file.read_bytes()
+
+
+def _options(args: argparse.Namespace) -> Options:
+    index = None
+    extra = []
+    for name in args.vendors:
+        try:
+            extra.append(json.loads(Path(name).read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise _UsageError(f"{name}: cannot read vendor file: {error}") from error
+    parameter_rules = None
+    blocklist = None
+    if args.lists:
+        from ._lists import load_saved_lists
+
+        saved = load_saved_lists()
+        extra.extend(saved.vendor_documents)
+        parameter_rules = saved.parameter_rules
+        blocklist = saved.blocklist
+    if extra:
+        from ._vendors import load_vendor_index
+
+        index = load_vendor_index(extra)
+    return Options(
+        select=normalize_codes(args.select.split(",")),
+        ignore=normalize_codes(args.ignore.split(",")),
+        vendor_index=index,
+        parameter_rules=parameter_rules,
+        blocklist=blocklist,
+    )
+
+
+def _run_rules_command() -> int:
+    from .rules import HEADER_RULES, RULES
+
+    rows = [(rule.code, rule.name, rule.summary) for rule in RULES]
+    rows += [(rule.code, rule.name, rule.summary) for rule in HEADER_RULES]
+    for code, name, summary in sorted(rows):
+        print(f"{code}  {name:<28} {summary}")
+    return EXIT_CLEAN
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit status."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["update-lists"]:
+        from ._lists import update_lists_main
+
+        return update_lists_main(arguments[1:])
+    if arguments[:1] == ["rules"]:
+        return _run_rules_command()
+
+    args = _parser().parse_args(arguments)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="trackdetect: %(message)s")
+    if args.json and (len(args.files) > 1 or args.mbox):
+        print("trackdetect: --json prints one message; use --jsonl for several", file=sys.stderr)
+        return EXIT_ERROR
+    if args.files.count("-") > 1:
+        print("trackdetect: standard input (-) can be given only once", file=sys.stderr)
+        return EXIT_ERROR
+
+    try:
+        options = _options(args)
+    except (_UsageError, TrackdetectError) as error:
+        print(f"trackdetect: {error}", file=sys.stderr)
+        return EXIT_ERROR
+
+    status = EXIT_CLEAN
+    failed = False
+    for path in args.files:
+        try:
+            for name, raw in _messages(path, args.mbox):
+                report = detect(raw, recipients=args.recipient or None, options=options)
+                if args.json:
+                    print(report.to_json())
+                elif args.jsonl:
+                    record = {"file": name, **report.to_dict()}
+                    print(json.dumps(record, ensure_ascii=False))
+                else:
+                    print(render_text(report, name, verbose=args.verbose))
+                if report.tracked:
+                    status = EXIT_TRACKED
+        except _UsageError as error:
+            print(f"trackdetect: {error}", file=sys.stderr)
+            failed = True
+        except (OSError, mailbox.Error, TrackdetectError) as error:
+            print(f"trackdetect: {path}: cannot read: {error}", file=sys.stderr)
+            failed = True
+        except KeyboardInterrupt:
+            return 130
+    return EXIT_ERROR if failed else status
+
+
+def entry_point() -> None:
+    """Console-script entry: exit with ``main()``'s status, quietly on a closed pipe."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (such as "head") went away; send the rest of the output nowhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = EXIT_CLEAN
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    entry_point()
