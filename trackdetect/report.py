@@ -252,3 +252,12 @@ class Report:
     def to_json(self, *, indent: int | None = 2) -> str:
         """Return ``to_dict()`` as JSON text (UTF-8 safe, deterministic)."""
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+
+def load_schema() -> dict[str, Any]:
+    """Return the JSON Schema that every ``Report.to_dict()`` output satisfies."""
+    from importlib import resources
+
+    text = resources.files("trackdetect.data").joinpath("report.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema

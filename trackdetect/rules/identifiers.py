@@ -7,7 +7,7 @@ import re
 from ._base import Subject, rule
 
 _OPEN_WORDS = re.compile(
-    r"(?:^|[/_.\-])(?:open|opens|opened|opening|track|tracker|tracking|trk|pixel|beacon|imp|impression|"
+    r"(?:^|[/_.\-])(?:open|opens|opened|track|tracker|tracking|trk|pixel|beacon|imp|impression|"
     r"emailread|mailopen|openrate|track-opening|1x1)(?:\.(?:gif|png|jpe?g|php|aspx?|cfm)|[/_.\-]|$)"
     r"|/(?:o|t|p|e|open|pixel|beacon)\.(?:gif|png)$",
     re.I,
@@ -38,6 +38,7 @@ def open_endpoint_words(subject: Subject) -> str | None:
 def per_recipient_token(subject: Subject) -> str | None:
     """Fire when a path segment or query value is an opaque machine identifier.
 
+    Why: a value unique to each recipient tells the server who fetched or clicked.
     An identifier is long, drawn from a code alphabet and mixes character classes: a
     UUID, 12 or more hex digits, 9 or more decimal digits, or 12 or more mixed letters
     and digits with high entropy. Slugs, dates and an image's own file name (content
@@ -68,7 +69,8 @@ def repeated_token(subject: Subject) -> str | None:
 def tracking_parameter(subject: Subject) -> str | None:
     """Fire when a query parameter is a known per-recipient tracking identifier.
 
-    Examples: Mailchimp ``mc_eid``, HubSpot ``_hsenc`` and ``_hsmi``, Marketo
+    Why: the sender's analytics tie the visit to the subscriber, and the page
+    visited learns it too. Examples: Mailchimp ``mc_eid``, HubSpot ``_hsenc`` and ``_hsmi``, Marketo
     ``mkt_tok``, Vero ``vero_id``, Klaviyo ``_kx``, Iterable ``_e``, ConvertKit
     ``ck_subscriber_id``. Campaign analytics such as ``utm_source`` do not fire.
     """

@@ -37,6 +37,8 @@ def embedded_destination(subject: Subject) -> str | None:
 def redirect_path(subject: Subject) -> str | None:
     """Fire when a link's path or host has the shape of a redirect and the URL carries an identifier.
 
+    Why: a redirect that knows the recipient logs each click before sending the reader on.
+
     Shapes: paths such as ``/c/``, ``/r/``, ``/ls/click``, ``/redirect``, ``/link``, and
     hosts such as ``click.``, ``links.``, ``email.``, ``t.``, or a path that is one opaque
     token of 24 or more characters. ``/track/`` is not a redirect
