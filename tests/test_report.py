@@ -46,8 +46,16 @@ def test_json_key_order_is_fixed() -> None:
     report = detect((FIXTURES / "hubspot-sidekick-sales.eml").read_bytes())
     keys = list(report.to_dict())
     assert keys == [
-        "schema_version", "data_version", "tracked", "score", "message", "recipients", "vendors",
-        "sending_platforms", "findings", "defects",
+        "schema_version",
+        "data_version",
+        "tracked",
+        "score",
+        "message",
+        "recipients",
+        "vendors",
+        "sending_platforms",
+        "findings",
+        "defects",
     ]
 
 

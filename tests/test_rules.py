@@ -39,7 +39,12 @@ CASES: list[tuple[str, str, str, bool]] = [
     ("TD201", f'<img src="{T}" hidden>', T, True),
     ("TD201", f'<img src="{T}" style="display:block;border:0">', T, False),
     ("TD201", f'<div style="color:red"><img src="{T}"></div>', T, False),
-    ("TD201", f'<style>@media (max-width:480px){{.gone{{display:none}}}}</style><img class="gone" src="{T}">', T, False),
+    (
+        "TD201",
+        f'<style>@media (max-width:480px){{.gone{{display:none}}}}</style><img class="gone" src="{T}">',
+        T,
+        False,
+    ),
     # TD202 event-triggered-css
     ("TD202", f"<style>@media print {{ body {{ background: url({T}) }} }}</style>", T, True),
     ("TD202", f"<style>blockquote .x {{ background-image: url({T}) }}</style>", T, True),
@@ -48,91 +53,223 @@ CASES: list[tuple[str, str, str, bool]] = [
     ("TD202", f"<style>body {{ background: url({T}) }}</style>", T, False),
     ("TD202", f"<style>@media screen {{ .x {{ background: url({T}) }} }}</style>", T, False),
     # TD301 vendor-open-shape
-    ("TD301", '<img src="https://u123.ct.sendgrid.net/wf/open?upn=u001.8f3a91d0c2b7e5f4">',
-     "https://u123.ct.sendgrid.net/wf/open?upn=u001.8f3a91d0c2b7e5f4", True),
-    ("TD301", '<img src="https://em.shop.example.com/wf/open?upn=u001.8f3a91d0c2b7e5f4">',
-     "https://em.shop.example.com/wf/open?upn=u001.8f3a91d0c2b7e5f4", True),
-    ("TD301", '<img src="https://acme.us5.list-manage.com/track/open.php?u=1a2b3c&id=4d5e6f&e=7a8b9c">',
-     "https://acme.us5.list-manage.com/track/open.php?u=1a2b3c&id=4d5e6f&e=7a8b9c", True),
+    (
+        "TD301",
+        '<img src="https://u123.ct.sendgrid.net/wf/open?upn=u001.8f3a91d0c2b7e5f4">',
+        "https://u123.ct.sendgrid.net/wf/open?upn=u001.8f3a91d0c2b7e5f4",
+        True,
+    ),
+    (
+        "TD301",
+        '<img src="https://em.shop.example.com/wf/open?upn=u001.8f3a91d0c2b7e5f4">',
+        "https://em.shop.example.com/wf/open?upn=u001.8f3a91d0c2b7e5f4",
+        True,
+    ),
+    (
+        "TD301",
+        '<img src="https://acme.us5.list-manage.com/track/open.php?u=1a2b3c&id=4d5e6f&e=7a8b9c">',
+        "https://acme.us5.list-manage.com/track/open.php?u=1a2b3c&id=4d5e6f&e=7a8b9c",
+        True,
+    ),
     ("TD301", '<img src="https://example.com/wf/openhouse.jpg">', "https://example.com/wf/openhouse.jpg", False),
     ("TD301", f'<img src="{LOGO}">', LOGO, False),
     # TD302 vendor-tracking-domain
     ("TD302", '<img src="https://sm791.mjt.lu/img/abc.gif">', "https://sm791.mjt.lu/img/abc.gif", True),
     ("TD302", f'<img src="{LOGO}">', LOGO, False),
     # TD303 vendor-click-shape
-    ("TD303", '<a href="https://u123.ct.sendgrid.net/ls/click?upn=u001.8f3a91d0c2b7e5f4">x</a>',
-     "https://u123.ct.sendgrid.net/ls/click?upn=u001.8f3a91d0c2b7e5f4", True),
-    ("TD303", '<a href="https://acme.us5.list-manage.com/track/click?u=1a2b3c&id=4d5e6f&e=7a8b9c">x</a>',
-     "https://acme.us5.list-manage.com/track/click?u=1a2b3c&id=4d5e6f&e=7a8b9c", True),
-    ("TD303", f'<a href="https://shop.example.com/sale?ref={T[-24:]}">x</a>',
-     f"https://shop.example.com/sale?ref={T[-24:]}", False),
+    (
+        "TD303",
+        '<a href="https://u123.ct.sendgrid.net/ls/click?upn=u001.8f3a91d0c2b7e5f4">x</a>',
+        "https://u123.ct.sendgrid.net/ls/click?upn=u001.8f3a91d0c2b7e5f4",
+        True,
+    ),
+    (
+        "TD303",
+        '<a href="https://acme.us5.list-manage.com/track/click?u=1a2b3c&id=4d5e6f&e=7a8b9c">x</a>',
+        "https://acme.us5.list-manage.com/track/click?u=1a2b3c&id=4d5e6f&e=7a8b9c",
+        True,
+    ),
+    (
+        "TD303",
+        f'<a href="https://shop.example.com/sale?ref={T[-24:]}">x</a>',
+        f"https://shop.example.com/sale?ref={T[-24:]}",
+        False,
+    ),
     # TD401 open-endpoint-words
-    ("TD401", '<img src="https://n.example.net/open?id=8f3a91d0c2b7e5f4a1c3" width="1" height="1">',
-     "https://n.example.net/open?id=8f3a91d0c2b7e5f4a1c3", True),
-    ("TD401", '<img src="https://n.example.net/img/pixel.gif?u=8f3a91d0c2b7e5f4a1c3">',
-     "https://n.example.net/img/pixel.gif?u=8f3a91d0c2b7e5f4a1c3", True),
-    ("TD401", '<img src="https://n.example.net/x/o.gif?u=8f3a91d0c2b7e5f4a1c3">',
-     "https://n.example.net/x/o.gif?u=8f3a91d0c2b7e5f4a1c3", True),
+    (
+        "TD401",
+        '<img src="https://n.example.net/open?id=8f3a91d0c2b7e5f4a1c3" width="1" height="1">',
+        "https://n.example.net/open?id=8f3a91d0c2b7e5f4a1c3",
+        True,
+    ),
+    (
+        "TD401",
+        '<img src="https://n.example.net/img/pixel.gif?u=8f3a91d0c2b7e5f4a1c3">',
+        "https://n.example.net/img/pixel.gif?u=8f3a91d0c2b7e5f4a1c3",
+        True,
+    ),
+    (
+        "TD401",
+        '<img src="https://n.example.net/x/o.gif?u=8f3a91d0c2b7e5f4a1c3">',
+        "https://n.example.net/x/o.gif?u=8f3a91d0c2b7e5f4a1c3",
+        True,
+    ),
     ("TD401", f'<img src="{T}" width="1" height="1">', T, False),
-    ("TD401", '<img src="https://n.example.net/opening-hours.png" width="1" height="1">',
-     "https://n.example.net/opening-hours.png", False),
+    (
+        "TD401",
+        '<img src="https://n.example.net/opening-hours.png" width="1" height="1">',
+        "https://n.example.net/opening-hours.png",
+        False,
+    ),
     # TD402 per-recipient-token
     ("TD402", f'<img src="{T}">', T, True),
-    ("TD402", '<img src="https://n.example.net/p?u=2b7e5f4a1c3d9e2f8a1b" width="1" height="1">',
-     "https://n.example.net/p?u=2b7e5f4a1c3d9e2f8a1b", True),
-    ("TD402", '<img src="https://n.example.net/p/5f8d78d8-17c9-47c9-a136-2c3763063fc3/x" width="1" height="1">',
-     "https://n.example.net/p/5f8d78d8-17c9-47c9-a136-2c3763063fc3/x", True),
-    ("TD402", '<img src="https://n.example.net/summer-sale-2024/banner" width="1" height="1">',
-     "https://n.example.net/summer-sale-2024/banner", False),
-    ("TD402", '<img src="https://n.example.net/2024/06/07/hero" width="1" height="1">',
-     "https://n.example.net/2024/06/07/hero", False),
-    ("TD402", '<img src="https://cdn.example.org/img/5f2b9c7e1a3d4b6f8e0a.png">',
-     "https://cdn.example.org/img/5f2b9c7e1a3d4b6f8e0a.png", False),
+    (
+        "TD402",
+        '<img src="https://n.example.net/p?u=2b7e5f4a1c3d9e2f8a1b" width="1" height="1">',
+        "https://n.example.net/p?u=2b7e5f4a1c3d9e2f8a1b",
+        True,
+    ),
+    (
+        "TD402",
+        '<img src="https://n.example.net/p/5f8d78d8-17c9-47c9-a136-2c3763063fc3/x" width="1" height="1">',
+        "https://n.example.net/p/5f8d78d8-17c9-47c9-a136-2c3763063fc3/x",
+        True,
+    ),
+    (
+        "TD402",
+        '<img src="https://n.example.net/summer-sale-2024/banner" width="1" height="1">',
+        "https://n.example.net/summer-sale-2024/banner",
+        False,
+    ),
+    (
+        "TD402",
+        '<img src="https://n.example.net/2024/06/07/hero" width="1" height="1">',
+        "https://n.example.net/2024/06/07/hero",
+        False,
+    ),
+    (
+        "TD402",
+        '<img src="https://cdn.example.org/img/5f2b9c7e1a3d4b6f8e0a.png">',
+        "https://cdn.example.org/img/5f2b9c7e1a3d4b6f8e0a.png",
+        False,
+    ),
     # TD403 repeated-token
-    ("TD403", f'<img src="{T}" width="1" height="1"><a href="https://example.net/c/8f3a91d0c2b7e5f4a1c3d9e2">x</a>',
-     T, True),
+    (
+        "TD403",
+        f'<img src="{T}" width="1" height="1"><a href="https://example.net/c/8f3a91d0c2b7e5f4a1c3d9e2">x</a>',
+        T,
+        True,
+    ),
     ("TD403", f'<img src="{T}" width="1" height="1"><a href="https://example.net/about">x</a>', T, False),
     # TD404 tracking-parameter
-    ("TD404", '<a href="https://shop.example.com/?mc_cid=abc123&mc_eid=8f3a91d0c2">x</a>',
-     "https://shop.example.com/?mc_cid=abc123&mc_eid=8f3a91d0c2", True),
-    ("TD404", '<a href="https://shop.example.com/?_hsenc=p2ANqtz-8f3a91d0c2b7e5f4&_hsmi=12345678">x</a>',
-     "https://shop.example.com/?_hsenc=p2ANqtz-8f3a91d0c2b7e5f4&_hsmi=12345678", True),
-    ("TD404", '<a href="https://shop.example.com/?mkt_tok=MzI3LVVOSS04MjUAAAGBc3Ryb25n">x</a>',
-     "https://shop.example.com/?mkt_tok=MzI3LVVOSS04MjUAAAGBc3Ryb25n", True),
-    ("TD404", '<a href="https://shop.example.com/?utm_source=newsletter&utm_medium=email">x</a>',
-     "https://shop.example.com/?utm_source=newsletter&utm_medium=email", False),
+    (
+        "TD404",
+        '<a href="https://shop.example.com/?mc_cid=abc123&mc_eid=8f3a91d0c2">x</a>',
+        "https://shop.example.com/?mc_cid=abc123&mc_eid=8f3a91d0c2",
+        True,
+    ),
+    (
+        "TD404",
+        '<a href="https://shop.example.com/?_hsenc=p2ANqtz-8f3a91d0c2b7e5f4&_hsmi=12345678">x</a>',
+        "https://shop.example.com/?_hsenc=p2ANqtz-8f3a91d0c2b7e5f4&_hsmi=12345678",
+        True,
+    ),
+    (
+        "TD404",
+        '<a href="https://shop.example.com/?mkt_tok=MzI3LVVOSS04MjUAAAGBc3Ryb25n">x</a>',
+        "https://shop.example.com/?mkt_tok=MzI3LVVOSS04MjUAAAGBc3Ryb25n",
+        True,
+    ),
+    (
+        "TD404",
+        '<a href="https://shop.example.com/?utm_source=newsletter&utm_medium=email">x</a>',
+        "https://shop.example.com/?utm_source=newsletter&utm_medium=email",
+        False,
+    ),
     # TD501 embedded-destination
-    ("TD501", '<a href="https://r.example.net/c/8f3a91d0c2b7e5f4a1?url=https%3A%2F%2Fshop.example.com%2Fsale">x</a>',
-     "https://r.example.net/c/8f3a91d0c2b7e5f4a1?url=https%3A%2F%2Fshop.example.com%2Fsale", True),
-    ("TD501", '<a href="https://r.example.net/c/8f3a91d0c2b7e5f4a1/aHR0cHM6Ly9zaG9wLmV4YW1wbGUuY29tL3NhbGU">x</a>',
-     "https://r.example.net/c/8f3a91d0c2b7e5f4a1/aHR0cHM6Ly9zaG9wLmV4YW1wbGUuY29tL3NhbGU", True),
-    ("TD501", '<a href="https://r.example.net/c/8f3a91d0c2b7e5f4a1">x</a>',
-     "https://r.example.net/c/8f3a91d0c2b7e5f4a1", False),
+    (
+        "TD501",
+        '<a href="https://r.example.net/c/8f3a91d0c2b7e5f4a1?url=https%3A%2F%2Fshop.example.com%2Fsale">x</a>',
+        "https://r.example.net/c/8f3a91d0c2b7e5f4a1?url=https%3A%2F%2Fshop.example.com%2Fsale",
+        True,
+    ),
+    (
+        "TD501",
+        '<a href="https://r.example.net/c/8f3a91d0c2b7e5f4a1/aHR0cHM6Ly9zaG9wLmV4YW1wbGUuY29tL3NhbGU">x</a>',
+        "https://r.example.net/c/8f3a91d0c2b7e5f4a1/aHR0cHM6Ly9zaG9wLmV4YW1wbGUuY29tL3NhbGU",
+        True,
+    ),
+    (
+        "TD501",
+        '<a href="https://r.example.net/c/8f3a91d0c2b7e5f4a1">x</a>',
+        "https://r.example.net/c/8f3a91d0c2b7e5f4a1",
+        False,
+    ),
     # TD502 redirect-path
-    ("TD502", '<a href="https://links.news.example.com/c/8f3a91d0c2b7e5f4a1">x</a>',
-     "https://links.news.example.com/c/8f3a91d0c2b7e5f4a1", True),
-    ("TD502", '<a href="https://click.news.example.com/8f3a91d0c2b7/e5f4a1c3d9e2">x</a>',
-     "https://click.news.example.com/8f3a91d0c2b7/e5f4a1c3d9e2", True),
+    (
+        "TD502",
+        '<a href="https://links.news.example.com/c/8f3a91d0c2b7e5f4a1">x</a>',
+        "https://links.news.example.com/c/8f3a91d0c2b7e5f4a1",
+        True,
+    ),
+    (
+        "TD502",
+        '<a href="https://click.news.example.com/8f3a91d0c2b7/e5f4a1c3d9e2">x</a>',
+        "https://click.news.example.com/8f3a91d0c2b7/e5f4a1c3d9e2",
+        True,
+    ),
     ("TD502", '<a href="https://www.example.com/c/contact">x</a>', "https://www.example.com/c/contact", False),
-    ("TD502", '<a href="https://parcels.example.com/track/90346692444">x</a>',
-     "https://parcels.example.com/track/90346692444", False),
+    (
+        "TD502",
+        '<a href="https://parcels.example.com/track/90346692444">x</a>',
+        "https://parcels.example.com/track/90346692444",
+        False,
+    ),
     # TD503 text-destination-mismatch
-    ("TD503", '<a href="https://links.news.example.com/c/8f3a91d0c2b7e5f4a1">www.shop.example.org</a>',
-     "https://links.news.example.com/c/8f3a91d0c2b7e5f4a1", True),
-    ("TD503", '<a href="https://links.news.example.com/c/8f3a91d0c2b7e5f4a1">Shop now</a>',
-     "https://links.news.example.com/c/8f3a91d0c2b7e5f4a1", False),
+    (
+        "TD503",
+        '<a href="https://links.news.example.com/c/8f3a91d0c2b7e5f4a1">www.shop.example.org</a>',
+        "https://links.news.example.com/c/8f3a91d0c2b7e5f4a1",
+        True,
+    ),
+    (
+        "TD503",
+        '<a href="https://links.news.example.com/c/8f3a91d0c2b7e5f4a1">Shop now</a>',
+        "https://links.news.example.com/c/8f3a91d0c2b7e5f4a1",
+        False,
+    ),
     # TD701 recipient-address-in-url (recipient given below)
-    ("TD701", '<img src="https://t.example.net/o?e=ann.lee%40example.org" width="1" height="1">',
-     "https://t.example.net/o?e=ann.lee%40example.org", True),
-    ("TD701", '<img src="https://t.example.net/o?e=bob%40example.org" width="1" height="1">',
-     "https://t.example.net/o?e=bob%40example.org", False),
+    (
+        "TD701",
+        '<img src="https://t.example.net/o?e=ann.lee%40example.org" width="1" height="1">',
+        "https://t.example.net/o?e=ann.lee%40example.org",
+        True,
+    ),
+    (
+        "TD701",
+        '<img src="https://t.example.net/o?e=bob%40example.org" width="1" height="1">',
+        "https://t.example.net/o?e=bob%40example.org",
+        False,
+    ),
     # TD702 address-in-url
-    ("TD702", '<img src="https://t.example.net/o?e=bob%40example.org" width="1" height="1">',
-     "https://t.example.net/o?e=bob%40example.org", True),
-    ("TD702", '<a href="https://www.example.org/contact?to=help%40example.org">x</a>',
-     "https://www.example.org/contact?to=help%40example.org", False),
-    ("TD702", '<img src="https://cdn.example.net/hero@2x.png" width="1" height="1">',
-     "https://cdn.example.net/hero@2x.png", False),
+    (
+        "TD702",
+        '<img src="https://t.example.net/o?e=bob%40example.org" width="1" height="1">',
+        "https://t.example.net/o?e=bob%40example.org",
+        True,
+    ),
+    (
+        "TD702",
+        '<a href="https://www.example.org/contact?to=help%40example.org">x</a>',
+        "https://www.example.org/contact?to=help%40example.org",
+        False,
+    ),
+    (
+        "TD702",
+        '<img src="https://cdn.example.net/hero@2x.png" width="1" height="1">',
+        "https://cdn.example.net/hero@2x.png",
+        False,
+    ),
     # TD801 remote-resource
     ("TD801", f'<img src="{LOGO}">', LOGO, True),
     ("TD801", '<img src="cid:logo@example.org">', "cid:logo@example.org", False),
@@ -171,7 +308,9 @@ def test_every_rule_has_positive_and_negative_case() -> None:
 def test_every_rule_is_documented() -> None:
     for rule in RULES:
         assert rule.doc, rule.code
-        assert "Why" in rule.doc or "Informational" in rule.doc or "Weak" in rule.doc or "Evidence" in rule.doc, rule.code
+        assert "Why" in rule.doc or "Informational" in rule.doc or "Weak" in rule.doc or "Evidence" in rule.doc, (
+            rule.code
+        )
     for header_rule in HEADER_RULES:
         assert header_rule.doc
 
@@ -196,7 +335,9 @@ def test_blocklist_rule_silent_without_match() -> None:
 
 
 def test_clearurls_rule_fires() -> None:
-    rules = parse_clearurls({"providers": {"shop": {"urlPattern": "^https?://shop\\.example\\.com", "rules": ["ref_src"]}}})
+    rules = parse_clearurls(
+        {"providers": {"shop": {"urlPattern": "^https?://shop\\.example\\.com", "rules": ["ref_src"]}}}
+    )
     html = '<a href="https://shop.example.com/?ref_src=newsletter&x=1">x</a><img src="https://shop.example.com/a?ref_src=1">'
     report = detect_html(html, options=Options(parameter_rules=rules))
     codes = {code for finding in report.findings for code in finding.codes}
@@ -204,7 +345,9 @@ def test_clearurls_rule_fires() -> None:
 
 
 def test_clearurls_rule_silent_for_other_site() -> None:
-    rules = parse_clearurls({"providers": {"shop": {"urlPattern": "^https?://shop\\.example\\.com", "rules": ["ref_src"]}}})
+    rules = parse_clearurls(
+        {"providers": {"shop": {"urlPattern": "^https?://shop\\.example\\.com", "rules": ["ref_src"]}}}
+    )
     report = detect_html('<img src="https://other.example.org/a?ref_src=1">', options=Options(parameter_rules=rules))
     codes = {code for finding in report.findings for code in finding.codes}
     assert "TD405" not in codes

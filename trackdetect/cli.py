@@ -90,8 +90,11 @@ def _messages(path: str, as_mbox: bool) -> Iterator[tuple[str, bytes]]:
         raise _UsageError(f"{path}: is a directory; pass the message files inside it")
     if as_mbox:
         box = mailbox.mbox(file, create=False)
-        for number, key in enumerate(box.iterkeys(), start=1):
-            yield f"{path}#{number}", box.get_bytes(key)
+        try:
+            for number, key in enumerate(box.iterkeys(), start=1):
+                yield f"{path}#{number}", box.get_bytes(key)
+        finally:
+            box.close()
         return
     if file.stat().st_size > MAX_MESSAGE_BYTES:
         raise _UsageError(f"{path}: file is larger than {MAX_MESSAGE_BYTES // (1024 * 1024)} MiB")

@@ -1,0 +1,176 @@
+"""The command line: outputs, exit codes and error lines."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trackdetect.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_TRACKED, main
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+TRACKED = FIXTURES / "hubspot-sidekick-sales.eml"
+CLEAN = FIXTURES / "personal-no-tracking.eml"
+
+
+def test_text_output_names_vendor(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main([str(TRACKED)])
+    out = capsys.readouterr().out
+    assert status == EXIT_TRACKED
+    assert "TRACKED" in out
+    assert "Sidekick" in out
+    assert "What the sender learns" in out
+
+
+def test_clean_message_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main([str(CLEAN)])
+    out = capsys.readouterr().out
+    assert status == EXIT_CLEAN
+    assert "no tracking found" in out
+
+
+def test_json_output_is_one_report(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["--json", str(TRACKED)])
+    data = json.loads(capsys.readouterr().out)
+    assert status == EXIT_TRACKED
+    assert data["tracked"] is True
+    assert data["schema_version"] == "1.0"
+
+
+def test_jsonl_output_has_line_per_file(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["--jsonl", str(TRACKED), str(CLEAN)])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == EXIT_TRACKED
+    assert len(lines) == 2
+    assert json.loads(lines[0])["file"] == str(TRACKED)
+    assert json.loads(lines[1])["tracked"] is False
+
+
+def test_json_with_two_files_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["--json", str(TRACKED), str(CLEAN)])
+    assert status == EXIT_ERROR
+    assert "--jsonl" in capsys.readouterr().err
+
+
+def test_missing_file_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["/nonexistent/message.eml"])
+    err = capsys.readouterr().err
+    assert status == EXIT_ERROR
+    assert err.count("\n") == 1
+    assert "/nonexistent/message.eml: file not found" in err
+
+
+def test_directory_is_rejected(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status = main([str(tmp_path)])
+    assert status == EXIT_ERROR
+    assert "is a directory" in capsys.readouterr().err
+
+
+def test_error_does_not_stop_other_files(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["/nonexistent.eml", str(TRACKED)])
+    captured = capsys.readouterr()
+    assert status == EXIT_ERROR
+    assert "TRACKED" in captured.out
+
+
+def test_stdin_is_read(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(TRACKED.read_bytes())))
+    status = main(["--json", "-"])
+    assert status == EXIT_TRACKED
+    assert json.loads(capsys.readouterr().out)["tracked"] is True
+
+
+def test_garbage_input_is_not_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "junk.eml"
+    path.write_bytes(bytes(range(256)) * 10)
+    status = main(["--json", str(path)])
+    data = json.loads(capsys.readouterr().out)
+    assert status == EXIT_CLEAN
+    assert data["defects"]
+
+
+def test_mbox_reads_every_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    box = tmp_path / "box.mbox"
+    box.write_bytes(
+        b"From a@example.com Mon Jan  1 00:00:00 2024\n"
+        + TRACKED.read_bytes().replace(b"\r\n", b"\n")
+        + b"\nFrom b@example.com Mon Jan  1 00:00:00 2024\n"
+        + CLEAN.read_bytes().replace(b"\r\n", b"\n")
+    )
+    status = main(["--mbox", "--jsonl", str(box)])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == EXIT_TRACKED
+    assert [json.loads(line)["file"] for line in lines] == [f"{box}#1", f"{box}#2"]
+
+
+def test_recipient_option_finds_leak(capsys: pytest.CaptureFixture[str]) -> None:
+    leak_fixture = FIXTURES / "recipient-address-leaks.eml"
+    expected = json.loads((FIXTURES / "recipient-address-leaks.expected.json").read_text())
+    arguments = ["--json"]
+    for address in expected.get("recipients", []):
+        arguments += ["--recipient", address]
+    main([*arguments, str(leak_fixture)])
+    data = json.loads(capsys.readouterr().out)
+    assert any(finding["kind"] == "recipient_leak" for finding in data["findings"])
+
+
+def test_select_option_limits_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["--json", "--select", "TD6", str(TRACKED)])
+    data = json.loads(capsys.readouterr().out)
+    codes = {rule["code"] for finding in data["findings"] for rule in finding["rules"]}
+    assert codes <= {"TD601"}
+
+
+def test_bad_vendor_file_is_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vendors = tmp_path / "vendors.json"
+    vendors.write_text('{"vendors": [{"id": "BAD ID"}]}')
+    status = main(["--vendors", str(vendors), str(TRACKED)])
+    assert status == EXIT_ERROR
+    assert "invalid id" in capsys.readouterr().err
+
+
+def test_user_vendor_file_attributes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vendors = tmp_path / "vendors.json"
+    vendors.write_text(
+        json.dumps(
+            {
+                "vendors": [
+                    {
+                        "id": "orchard-pixels",
+                        "name": "Orchard Pixels",
+                        "category": "analytics",
+                        "domains": ["orchardlane.example.net"],
+                        "sources": ["https://example.org/doc"],
+                    }
+                ]
+            }
+        )
+    )
+    main(["--json", "--vendors", str(vendors), str(FIXTURES / "generic-hidden-and-css-sized-pixels.eml")])
+    data = json.loads(capsys.readouterr().out)
+    assert "Orchard Pixels" in data["vendors"]
+
+
+def test_rules_command_lists_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules"]) == EXIT_CLEAN
+    out = capsys.readouterr().out
+    assert "TD101" in out
+    assert "TD601" in out
+
+
+def test_console_script_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "trackdetect.cli", str(TRACKED)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == EXIT_TRACKED
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_error_exit_code() -> None:
+    result = subprocess.run([sys.executable, "-m", "trackdetect.cli"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == EXIT_ERROR
+    assert "usage:" in result.stderr

@@ -1,0 +1,186 @@
+"""User lists: parsing, and update-lists against a server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from trackdetect import DataError, Options, detect_html, load_saved_lists, load_vendor_index, parse_adblock
+from trackdetect._lists import detect_format, update_lists, update_lists_main
+from trackdetect._urls import split_url
+
+VENDORS = {
+    "vendors": [
+        {
+            "id": "quill-beacon",
+            "name": "Quill Beacon",
+            "category": "analytics",
+            "domains": ["quillbeacon.example.net"],
+            "open": [{"domain": "quillbeacon.example.net", "prefix": "/b/"}],
+            "sources": ["https://example.org/quill-beacon-docs"],
+        }
+    ]
+}
+CLEARURLS = {"providers": {"shop": {"urlPattern": "^https?://shop\\.example\\.com", "rules": ["ref_src"]}}}
+ADBLOCK = "[Adblock Plus 2.0]\n! Title: test list\n||pixels.example.net^\n||stats.example.org/open/\n/emailtrack.gif?\n"
+PAGES: dict[str, tuple[int, bytes]] = {
+    "/vendors.json": (200, json.dumps(VENDORS).encode()),
+    "/clearurls.json": (200, json.dumps(CLEARURLS).encode()),
+    "/easy.txt": (200, ADBLOCK.encode()),
+    "/broken.json": (200, b'{"vendors": [{"id": "Bad Id"}]}'),
+    "/unknown.txt": (200, b"hello world"),
+    "/huge.txt": (200, b"||a.example.net^\n" * 10000),
+    "/missing": (404, b"not here"),
+}
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        status, body = PAGES.get(self.path, (404, b""))
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep requests from sending the test traffic to a proxy named in the environment."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_update_saves_each_format(server: str, tmp_path: Path) -> None:
+    urls = [f"{server}/vendors.json", f"{server}/clearurls.json", f"{server}/easy.txt"]
+    outcomes = update_lists(urls, folder=tmp_path, timeout=5)
+    assert all(outcome.startswith("saved") for _url, outcome in outcomes), outcomes
+    assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_saved_lists_feed_detection(server: str, tmp_path: Path) -> None:
+    update_lists(
+        [f"{server}/vendors.json", f"{server}/easy.txt", f"{server}/clearurls.json"], folder=tmp_path, timeout=5
+    )
+    saved = load_saved_lists(tmp_path)
+    index = load_vendor_index(saved.vendor_documents)
+    options = Options(vendor_index=index, blocklist=saved.blocklist, parameter_rules=saved.parameter_rules)
+    html = (
+        '<img src="https://quillbeacon.example.net/b/5f2a9c81d0e4b7a3" width="1" height="1">'
+        '<img src="https://pixels.example.net/x.gif">'
+    )
+    report = detect_html(html, options=options)
+    assert "Quill Beacon" in report.vendors
+    blocked = [finding for finding in report.findings if "TD304" in finding.codes]
+    assert blocked[0].url == "https://pixels.example.net/x.gif"
+
+
+def test_failed_download_keeps_previous(server: str, tmp_path: Path) -> None:
+    update_lists([f"{server}/vendors.json"], folder=tmp_path, timeout=5)
+    saved_name = next(tmp_path.iterdir()).name
+    PAGES["/vendors.json"] = (200, b'{"vendors": [{"id": "Bad Id"}]}')
+    try:
+        outcomes = update_lists([f"{server}/vendors.json"], folder=tmp_path, timeout=5)
+    finally:
+        PAGES["/vendors.json"] = (200, json.dumps(VENDORS).encode())
+    assert outcomes[0][1].startswith("failed")
+    assert json.loads((tmp_path / saved_name).read_text()) == VENDORS
+
+
+def test_second_update_keeps_previous_copy(server: str, tmp_path: Path) -> None:
+    update_lists([f"{server}/easy.txt"], folder=tmp_path, timeout=5)
+    update_lists([f"{server}/easy.txt"], folder=tmp_path, timeout=5)
+    names = sorted(path.name for path in tmp_path.iterdir())
+    assert any(name.endswith(".previous") for name in names)
+
+
+def test_http_error_is_reported(server: str, tmp_path: Path) -> None:
+    outcomes = update_lists([f"{server}/missing"], folder=tmp_path, timeout=5)
+    assert "404" in outcomes[0][1]
+    assert not list(tmp_path.iterdir())
+
+
+def test_size_limit_is_enforced(server: str, tmp_path: Path) -> None:
+    outcomes = update_lists([f"{server}/huge.txt"], folder=tmp_path, max_bytes=1000, timeout=5)
+    assert "limit" in outcomes[0][1]
+
+
+def test_sha256_is_checked(server: str, tmp_path: Path) -> None:
+    good = hashlib.sha256(ADBLOCK.encode()).hexdigest()
+    assert update_lists([f"{server}/easy.txt"], folder=tmp_path, sha256=[good], timeout=5)[0][1].startswith("saved")
+    bad = update_lists([f"{server}/easy.txt"], folder=tmp_path / "other", sha256=["0" * 64], timeout=5)
+    assert "SHA-256" in bad[0][1]
+
+
+def test_unknown_format_is_rejected(server: str, tmp_path: Path) -> None:
+    outcomes = update_lists([f"{server}/unknown.txt"], folder=tmp_path, timeout=5)
+    assert "unknown list format" in outcomes[0][1]
+
+
+def test_command_exit_codes(server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert update_lists_main([f"{server}/easy.txt", "--dir", str(tmp_path), "--timeout", "5"]) == 0
+    assert update_lists_main([f"{server}/missing", "--dir", str(tmp_path), "--timeout", "5"]) == 2
+    assert "failed" in capsys.readouterr().err
+
+
+def test_non_http_url_is_rejected(tmp_path: Path) -> None:
+    outcomes = update_lists(["file:///etc/passwd"], folder=tmp_path)
+    assert "only http and https" in outcomes[0][1]
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        (json.dumps(VENDORS).encode(), "vendors"),
+        (json.dumps(CLEARURLS).encode(), "clearurls"),
+        (ADBLOCK.encode(), "adblock"),
+    ],
+)
+def test_detect_format(content: bytes, kind: str) -> None:
+    assert detect_format(content) == kind
+
+
+def test_detect_format_rejects_other_json() -> None:
+    with pytest.raises(DataError):
+        detect_format(b'{"rules": []}')
+
+
+def test_adblock_parsing_keeps_network_filters() -> None:
+    blocklist = parse_adblock(ADBLOCK + "@@||pixels.example.net/ok^\n##.banner\n/ads/*\n", "t")
+    assert "pixels.example.net" in blocklist.hosts
+    assert blocklist.paths == ("/emailtrack.gif?",)
+    matched = split_url("https://stats.example.org/open/123")
+    assert matched is not None
+    assert blocklist.match(matched) == "||stats.example.org/open/"
+
+
+def test_adblock_no_match_for_other_host() -> None:
+    blocklist = parse_adblock(ADBLOCK, "t")
+    other = split_url("https://www.example.com/index.html")
+    assert other is not None
+    assert blocklist.match(other) is None
+
+
+def test_missing_data_folder_gives_empty_lists(tmp_path: Path) -> None:
+    saved = load_saved_lists(tmp_path / "absent")
+    assert saved.vendor_documents == ()
+    assert saved.blocklist is None
