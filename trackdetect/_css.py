@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -108,6 +109,48 @@ def may_contain_reference(css: str) -> bool:
         return False
     lowered = css.lower()
     return any(word in lowered for word in _GATE_WORDS)
+
+
+_HIDING_WORDS = re.compile(
+    r"display\s*:\s*none|visibility\s*:|opacity\s*:\s*0|mso-hide|max-(?:height|width)\s*:\s*0|"
+    r"-\d{3,}|clip|\bwidth\s*:\s*0|\bheight\s*:\s*0",
+    re.I,
+)
+# Hiding inside a small-screen @media block hides nothing on a desktop client, so such a
+# block is kept only when it may hold a reference.
+_SMALL_SCREEN = re.compile(r"\s*@media[^{]*max-(?:device-)?width", re.I)
+_TOP_LEVEL_TOKEN = re.compile(r"""/\*.*?(?:\*/|$)|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|[{}]""", re.S)
+
+
+def relevant_stylesheet(text: str) -> str:
+    """Return only the top-level rules of a stylesheet that can matter to detection.
+
+    A rule matters when it may hold a reference (see ``may_contain_reference``) or a
+    hiding declaration. Marketing mail carries kilobytes of layout CSS that holds
+    neither, and tokenizing it with tinycss2 would cost more than the rest of the
+    detection. Braces inside comments and strings are skipped while splitting.
+    """
+    text = text[:MAX_STYLESHEET_CHARS]
+    if not may_contain_reference(text) and not _HIDING_WORDS.search(text):
+        return ""
+    kept: list[str] = []
+    depth = 0
+    start = 0
+    for match in _TOP_LEVEL_TOKEN.finditer(text):
+        token = match.group(0)
+        if token == "{":
+            depth += 1
+        elif token == "}" and depth > 0:
+            depth -= 1
+            if depth == 0:
+                chunk = text[start : match.end()]
+                if may_contain_reference(chunk) or (_HIDING_WORDS.search(chunk) and not _SMALL_SCREEN.match(chunk)):
+                    kept.append(chunk)
+                start = match.end()
+    rest = text[start:]
+    if rest.strip() and (may_contain_reference(rest) or _HIDING_WORDS.search(rest)):
+        kept.append(rest)
+    return "\n".join(kept)
 
 
 # --- Collecting references ---------------------------------------------------------------

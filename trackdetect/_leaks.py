@@ -21,6 +21,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "ENCODINGS",
@@ -219,11 +220,11 @@ class AddressMatcher:
         base64_needles: list[_Needle] = []
         hex_needles: list[_Needle] = []
         for index, as_given in enumerate(given_forms):
-            normalized = self._addresses[index]
-            plain.extend(_plain_needles(normalized, index))
-            local_parts.extend(_local_part_needles(normalized, index))
-            base64_needles.extend(_base64_needles(as_given, normalized, index))
-            hex_needles.extend(_hex_needles(as_given, normalized, index))
+            address_needles = _address_needles(as_given, self._addresses[index], index)
+            plain.extend(address_needles[0])
+            local_parts.extend(address_needles[1])
+            base64_needles.extend(address_needles[2])
+            hex_needles.extend(address_needles[3])
 
         self._plain = tuple(plain)
         self._local_parts = tuple(local_parts)
@@ -468,6 +469,23 @@ def _usable_address(item: object) -> str | None:
     if any(char.isspace() or not char.isprintable() for char in address):
         return None
     return address
+
+
+@lru_cache(maxsize=1024)
+def _address_needles(
+    as_given: str, normalized: str, index: int
+) -> tuple[list[_Needle], list[_Needle], list[_Needle], list[_Needle]]:
+    """Return the plain, local-part, base64 and hex needles of one address.
+
+    Cached, because scanning a mailbox meets the same recipient in message after message and
+    the digests are the costly part of building a matcher.
+    """
+    return (
+        _plain_needles(normalized, index),
+        _local_part_needles(normalized, index),
+        _base64_needles(as_given, normalized, index),
+        _hex_needles(as_given, normalized, index),
+    )
 
 
 def _plain_needles(normalized: str, index: int) -> list[_Needle]:

@@ -19,8 +19,10 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 logger = logging.getLogger(__name__)
@@ -124,8 +126,11 @@ class _Parts:
     fragment: str
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _has_control_chars(text: str) -> bool:
-    return any(ord(char) < 0x20 or ord(char) == 0x7F for char in text)
+    return _CONTROL_CHARS.search(text) is not None
 
 
 def _split(url: str) -> _Parts | None:
@@ -518,13 +523,40 @@ def _path_matches(path: str, prefixes: tuple[str, ...]) -> bool:
     return False
 
 
+def _last_two_labels(host: str) -> str:
+    return ".".join(host.rsplit(".", 2)[-2:])
+
+
+def _index_wrappers() -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
+    """Index the wrapper specs by the last two labels of their host patterns.
+
+    Patterns that end in ``.*`` (any country domain) cannot be indexed that way and are
+    tried on every URL; there are only a few.
+    """
+    indexed: dict[str, list[int]] = {}
+    unindexed: list[int] = []
+    for position, spec in enumerate(_WRAPPERS):
+        for pattern in spec.hosts:
+            if pattern.endswith(".*"):
+                unindexed.append(position)
+            else:
+                indexed.setdefault(_last_two_labels(pattern), []).append(position)
+    return {key: tuple(sorted(set(value))) for key, value in indexed.items()}, tuple(sorted(set(unindexed)))
+
+
+_WRAPPER_INDEX, _UNINDEXED_WRAPPERS = _index_wrappers()
+
+
 def _match_wrapper(parts: _Parts) -> _WrapperSpec | None:
-    for spec in _WRAPPERS:
+    candidates = sorted({*_WRAPPER_INDEX.get(_last_two_labels(parts.host), ()), *_UNINDEXED_WRAPPERS})
+    for position in candidates:
+        spec = _WRAPPERS[position]
         if any(_host_matches(parts.host, pattern) for pattern in spec.hosts) and _path_matches(parts.path, spec.paths):
             return spec
     return None
 
 
+@lru_cache(maxsize=4096)
 def unwrap(url: str) -> Wrapper | None:
     """Recognise one wrapper layer on an absolute http(s) URL and return it, or None.
 
@@ -620,6 +652,13 @@ def _path_destination(parts: _Parts) -> EmbeddedDestination | None:
         else:
             found = _base64_url(unquote(segment))
             if found is not None:
+                rest = "/".join(segments[index:])
+                if len(segments) > index + 1 and _BASE64_CHARS.issuperset(unquote(rest).replace("/", "").rstrip("=")):
+                    # Standard base64 may hold "/" that the redirector left unescaped, which
+                    # splits the value across path segments: decode the rest of the path whole.
+                    longer = _base64_url(unquote(rest))
+                    if longer is not None and len(longer) > len(found):
+                        found = longer
                 return EmbeddedDestination(found, "path:base64")
         offset += len(segment) + 1
     return None
@@ -643,6 +682,7 @@ def _fragment_destination(parts: _Parts) -> EmbeddedDestination | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def embedded_destination(url: str) -> EmbeddedDestination | None:
     """Find a destination URL carried inside the redirect URL `url`, or return None.
 
@@ -673,6 +713,7 @@ def embedded_destination(url: str) -> EmbeddedDestination | None:
     return None
 
 
+@lru_cache(maxsize=2048)
 def unwrap_chain(url: str, max_hops: int = 8) -> tuple[tuple[str, Wrapper | EmbeddedDestination | None], ...]:
     """Follow wrappers, then embedded destinations, one decoded level per hop.
 

@@ -1,0 +1,115 @@
+"""Measure trackdetect's speed on a folder of messages.
+
+Prints, for one core (this process), messages per second for ``detect()`` and for the
+floor measured in the same run (MIME parsing plus one Lexbor parse of each HTML part),
+the import time of the package, and vendor matching time with the shipped vendors
+against an index of only 20 of them.
+
+    python benchmarks/speed.py [FOLDER] [--rounds N]
+
+FOLDER defaults to ../shared/corpus/raw next to the checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from selectolax.lexbor import LexborHTMLParser  # noqa: E402
+
+from trackdetect import detect  # noqa: E402
+from trackdetect._detect import clear_caches  # noqa: E402
+from trackdetect._html import extract  # noqa: E402
+from trackdetect._mime import parse_message  # noqa: E402
+from trackdetect._urls import split_url  # noqa: E402
+from trackdetect._vendors import VendorIndex, default_index  # noqa: E402
+
+
+def _floor(messages: list[bytes]) -> None:
+    for raw in messages:
+        parsed = parse_message(raw)
+        for body in parsed.html_parts:
+            LexborHTMLParser(body.text)
+
+
+def _full(messages: list[bytes]) -> None:
+    for raw in messages:
+        detect(raw)
+
+
+def _best_rate(function: object, messages: list[bytes], rounds: int) -> float:
+    timings = []
+    for _ in range(rounds):
+        # Cold caches: the corpus holds few repeated URLs, unlike a real archive.
+        clear_caches()
+        start = time.perf_counter()
+        function(messages)  # type: ignore[operator]
+        timings.append(time.perf_counter() - start)
+    return len(messages) / min(timings)
+
+
+def _import_time() -> float:
+    code = "import time; t = time.perf_counter(); import trackdetect; print(time.perf_counter() - t)"
+    samples = []
+    for _ in range(5):
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+        samples.append(float(result.stdout.strip()))
+    return statistics.median(samples)
+
+
+def _vendor_matching(messages: list[bytes]) -> tuple[int, float, float, int]:
+    urls = []
+    for raw in messages:
+        parsed = parse_message(raw)
+        for body in parsed.html_parts:
+            urls.extend(reference.url for reference in extract(body.text, body.path).references)
+    parts = [split for url in urls if (split := split_url(url)) is not None]
+    full = default_index()
+    small = VendorIndex(full.vendors[:20], "20 vendors")
+    results = []
+    for index in (small, full):
+        best = float("inf")
+        for _ in range(5):
+            start = time.perf_counter()
+            for item in parts:
+                index.match(item)
+            best = min(best, time.perf_counter() - start)
+        results.append(best / max(1, len(parts)) * 1e6)
+    return len(parts), results[0], results[1], len(full)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", default=str(ROOT.parent / "shared" / "corpus" / "raw"))
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds; the best one counts")
+    args = parser.parse_args()
+    files = sorted(Path(args.folder).glob("*.eml"))
+    if not files:
+        print(f"no .eml files in {args.folder}", file=sys.stderr)
+        return 2
+    messages = [path.read_bytes() for path in files]
+    _full(messages)  # warm caches and lazy imports once
+
+    floor = _best_rate(_floor, messages, args.rounds)
+    full = _best_rate(_full, messages, args.rounds)
+    urls, small_us, full_us, vendor_count = _vendor_matching(messages)
+    print(f"machine: {platform.machine()}, {platform.processor() or 'unknown CPU'}, Python {platform.python_version()}")
+    print(f"messages: {len(messages)} from {args.folder} ({sum(map(len, messages)) / 1e6:.1f} MB)")
+    print(f"floor (MIME + Lexbor parse): {floor:8.0f} messages/s per core")
+    print(f"detect():                    {full:8.0f} messages/s per core ({floor / full:.2f}x the floor's time)")
+    print(f"import trackdetect:          {_import_time() * 1000:8.0f} ms (median of 5)")
+    print(f"vendor match, 20 vendors:    {small_us:8.2f} us per URL over {urls} URLs")
+    print(f"vendor match, {vendor_count} vendors:   {full_us:8.2f} us per URL")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
