@@ -21,7 +21,6 @@ import logging
 import quopri
 import re
 from dataclasses import dataclass, field
-from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses
 
@@ -29,8 +28,9 @@ from .report import Defect
 
 logger = logging.getLogger(__name__)
 
-MAX_DEPTH = 64
-"""Deepest MIME nesting walked; deeper parts are skipped with a defect."""
+MAX_DEPTH = 1000
+"""Deepest MIME nesting walked; deeper parts are skipped with a defect. The standard
+library's parser itself gives up near 1,000 levels, and the raw text is salvaged then."""
 MAX_PARTS = 2000
 """Most MIME parts walked in one message."""
 MAX_INLINE_IMAGE_BYTES = 2 * 1024 * 1024
@@ -89,14 +89,14 @@ class ParsedMessage:
         return [value for key, value in self.headers if key.lower() == wanted]
 
     def addresses(self, *names: str) -> list[str]:
-        """Return the addresses found in the named headers, lower-cased, in order, deduplicated."""
+        """Return the addresses found in the named headers, as written, in order, without repeats."""
         values = [value for name in names for value in self.header_values(name)]
-        seen: dict[str, None] = {}
+        seen: dict[str, str] = {}
         for _display, address in getaddresses(values):
-            address = address.strip().strip("<>").lower()
-            if "@" in address and address not in seen:
-                seen[address] = None
-        return list(seen)
+            address = address.strip().strip("<>")
+            if "@" in address and address.lower() not in seen:
+                seen[address.lower()] = address
+        return list(seen.values())
 
 
 def parse_message(message: bytes | str | Message) -> ParsedMessage:
@@ -158,18 +158,47 @@ def _decoded_headers(root: Message, parsed: ParsedMessage) -> list[tuple[str, st
     return headers
 
 
+_ENCODED_WORD = re.compile(r"=\?([^?\s]{1,40})\?([QqBb])\?([^?\s]*)\?=")
+_BETWEEN_WORDS = re.compile(r"(?<=\?=)\s+(?==\?)")
+
+
 def decode_header_value(value: object, parsed: ParsedMessage | None = None) -> str:
-    """Decode RFC 2047 encoded words in a header value; unknown charsets fall back to UTF-8."""
+    """Decode RFC 2047 encoded words in a header value.
+
+    An unknown charset falls back to UTF-8, then Windows-1252, and records a defect. Text
+    that only looks like an encoded word (bad base64) stays as written, as RFC 2047 says.
+    """
     text = str(value)
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if _has_surrogates(text) else text
+    if _has_surrogates(text):
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     if "=?" not in text:
         return " ".join(text.split())
+    # Whitespace between two adjacent encoded words is not part of the text.
+    text = _BETWEEN_WORDS.sub("", text)
+    return " ".join(_ENCODED_WORD.sub(lambda match: _decode_word(match, parsed), text).split())
+
+
+def _decode_word(match: re.Match[str], parsed: ParsedMessage | None) -> str:
+    charset, encoding, payload = match.group(1), match.group(2).upper(), match.group(3)
+    charset = charset.split("*", 1)[0].lower()  # RFC 2231 language suffix
     try:
-        return " ".join(str(make_header(decode_header(text))).split())
-    except (LookupError, UnicodeError, ValueError, binascii.Error, AssertionError):
+        if encoding == "B":
+            data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
+        else:
+            data = quopri.decodestring(payload.replace("_", " ").encode("ascii", "replace"), header=True)
+    except (binascii.Error, ValueError):
+        return match.group(0)
+    try:
+        return data.decode(codecs.lookup(_CHARSET_ALIASES.get(charset, charset)).name)
+    except (LookupError, UnicodeDecodeError):
         if parsed is not None:
-            parsed.defects.append(Defect("header.bad-encoded-word", "a header has an undecodable encoded word"))
-        return " ".join(text.split())
+            parsed.defects.append(
+                Defect("header.bad-encoded-word", f"encoded word in unknown or wrong charset {charset[:40]!r}")
+            )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
 
 
 def _has_surrogates(text: str) -> bool:
@@ -185,14 +214,27 @@ def _child_path(prefix: str, number: int) -> str:
 
 
 def _walk(part: Message, path: str, depth: int, parsed: ParsedMessage, counter: list[int]) -> None:
+    """Read every part below ``part``, depth first, with an explicit stack instead of recursion."""
+    stack: list[tuple[Message, str, int]] = [(part, path, depth)]
+    while stack:
+        current, current_path, current_depth = stack.pop()
+        children = _read_part(current, current_path, current_depth, parsed, counter)
+        stack.extend(reversed(children))
+
+
+def _read_part(
+    part: Message, path: str, depth: int, parsed: ParsedMessage, counter: list[int]
+) -> list[tuple[Message, str, int]]:
+    """Read one part and return its child parts to visit."""
     counter[0] += 1
     if counter[0] > MAX_PARTS:
         if counter[0] == MAX_PARTS + 1:
             parsed.defects.append(Defect("mime.too-many-parts", f"more than {MAX_PARTS} parts; the rest were skipped"))
-        return
+        return []
     if depth > MAX_DEPTH:
-        parsed.defects.append(Defect("mime.too-deep", f"parts nested deeper than {MAX_DEPTH} were skipped", path))
-        return
+        if depth == MAX_DEPTH + 1:
+            parsed.defects.append(Defect("mime.too-deep", f"parts nested deeper than {MAX_DEPTH} were skipped", path))
+        return []
     for defect in getattr(part, "defects", []):
         parsed.defects.append(Defect(f"mime.{_defect_code(defect)}", _defect_message(defect), path or "1"))
 
@@ -210,19 +252,22 @@ def _walk(part: Message, path: str, depth: int, parsed: ParsedMessage, counter: 
             if isinstance(payload, str):
                 leftover += payload
             _salvage_text(leftover, path or "1", parsed)
-            return
+            return []
         if content_type == "message/rfc822" or part.get_content_maintype() == "message":
             # The attached message's own parts are numbered under this part's path.
-            for child in children:
-                if isinstance(child, Message):
-                    _walk(child, path or "1", depth + 1, parsed, counter)
-            return
-        for index, child in enumerate(children, start=1):
-            if isinstance(child, Message):
-                _walk(child, _child_path(path, index), depth + 1, parsed, counter)
-        return
+            return [(child, path or "1", depth + 1) for child in children if isinstance(child, Message)]
+        return [
+            (child, _child_path(path, index), depth + 1)
+            for index, child in enumerate(children, start=1)
+            if isinstance(child, Message)
+        ]
 
     part_path = path or "1"
+    if content_type.startswith("multipart/"):
+        # compat32 leaves a multipart whose boundary is missing or never matches as one text
+        # payload. Find the boundary the body really uses and read the parts with it.
+        _reparse_multipart(part, part_path, depth, parsed, counter)
+        return []
     maintype = part.get_content_maintype()
     disposition = _header_text(part, "Content-Disposition").split(";")[0].strip().lower()
     if (
@@ -258,13 +303,42 @@ def _walk(part: Message, path: str, depth: int, parsed: ParsedMessage, counter: 
         payload = part.get_payload()
         if isinstance(payload, str) and payload.strip():
             inner = email.parser.Parser(policy=email.policy.compat32).parsestr(payload)
-            _walk(inner, part_path, depth + 1, parsed, counter)
+            return [(inner, part_path, depth + 1)]
+    return []
 
 
 def _header_text(part: Message, name: str) -> str:
     """Return a part header as text; compat32 may give a ``Header`` object for 8-bit values."""
     value = part.get(name)
     return "" if value is None else str(value)
+
+
+_BOUNDARY_LINE = re.compile(r"^--([^\s-][^\s]{0,69}?)(?:--)?[ \t]*\r?$", re.M)
+
+
+def _reparse_multipart(part: Message, path: str, depth: int, parsed: ParsedMessage, counter: list[int]) -> None:
+    payload = getattr(part, "_payload", None)
+    text = payload if isinstance(payload, str) else ""
+    parsed.defects.append(Defect("mime.no-parts", "multipart body has no parts that match its boundary", path))
+    found = [match.group(1) for match in _BOUNDARY_LINE.finditer(text[:2_000_000])]
+    if not found:
+        _salvage_text(text, path, parsed)
+        return
+    boundary = max(set(found), key=found.count)
+    header = f'Content-Type: {part.get_content_type()}; boundary="{boundary}"\r\n\r\n'
+    raw = (header + text).encode("utf-8", "surrogateescape")
+    try:
+        repaired = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw)
+    except RecursionError:
+        _salvage_text(text, path, parsed)
+        return
+    if not repaired.is_multipart():
+        _salvage_text(text, path, parsed)
+        return
+    parsed.defects.append(
+        Defect("mime.boundary-repaired", f"parts were read with the boundary {boundary[:40]!r} found in the body", path)
+    )
+    _walk(repaired, "" if path == "1" else path, depth + 1, parsed, counter)
 
 
 def _looks_like_html(text: str) -> bool:
@@ -283,19 +357,37 @@ def _defect_message(defect: object) -> str:
     return f"{type(defect).__name__}: {text}"[:200]
 
 
+def _raw_payload(payload: str | bytes) -> bytes:
+    """Return a part's body as the bytes it arrived as.
+
+    The bytes parser keeps non-ASCII bytes as surrogate escapes, which ``ascii`` with
+    ``surrogateescape`` turns back into the original bytes. A message built from text
+    (a ``Message`` parsed from ``str``) holds real characters instead; those are encoded
+    as UTF-8, which is what the charset step then expects.
+    """
+    if isinstance(payload, bytes):
+        return payload
+    try:
+        return payload.encode("ascii", "surrogateescape")
+    except UnicodeEncodeError:
+        return payload.encode("utf-8", "surrogateescape")
+
+
 def _decode_transfer(part: Message, path: str, parsed: ParsedMessage) -> bytes:
-    payload = part.get_payload()
+    # The stored payload, not get_payload(): for 8-bit bodies get_payload() already decodes
+    # with the declared charset (replacing what does not fit), which loses the bytes.
+    payload = getattr(part, "_payload", None)
+    if payload is None:
+        payload = part.get_payload()
     if isinstance(payload, list):
         return b""
-    if isinstance(payload, bytes):
-        raw = payload
-    else:
-        raw = str(payload).encode("utf-8", "surrogateescape")
+    raw = _raw_payload(payload if isinstance(payload, bytes) else str(payload))
     encoding = _header_text(part, "Content-Transfer-Encoding").strip().lower()
     if encoding == "base64":
         return decode_base64(raw, path, parsed)
     if encoding == "quoted-printable":
-        return quopri.decodestring(raw)
+        # Transport may add spaces after a soft line break; RFC 2045 says to drop them.
+        return quopri.decodestring(_QP_SOFT_BREAK_SPACES.sub(rb"=\1", raw))
     if encoding in ("", "7bit", "8bit", "binary"):
         return raw
     if encoding in ("x-uuencode", "uuencode", "x-uue"):
@@ -308,18 +400,46 @@ def _decode_transfer(part: Message, path: str, parsed: ParsedMessage) -> bytes:
 
 
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
+_QP_SOFT_BREAK_SPACES = re.compile(rb"=[ \t]+(\r?\n)")
+#: Labels that mail clients decode as a wider encoding, as the WHATWG Encoding Standard says:
+#: senders label windows-1252 text as Latin-1 and GBK text as GB2312.
+_CHARSET_ALIASES = {
+    "iso-8859-1": "cp1252",
+    "iso8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "l1": "cp1252",
+    "iso-8859-9": "cp1254",
+    "iso8859-9": "cp1254",
+    "latin5": "cp1254",
+    "tis-620": "cp874",
+    "iso-8859-11": "cp874",
+    "gb2312": "gbk",
+    "gb_2312-80": "gbk",
+    "x-gbk": "gbk",
+    "ks_c_5601-1987": "cp949",
+    "euc-kr": "cp949",
+    "x-sjis": "shift_jis",
+    "shift-jis": "shift_jis",
+    "windows-31j": "cp932",
+    "unicode-1-1-utf-8": "utf-8",
+    "x-unicode20utf8": "utf-8",
+}
 
 
 def decode_base64(raw: bytes, path: str = "", parsed: ParsedMessage | None = None) -> bytes:
     """Decode base64 leniently: skip stray characters, repair padding, drop a dangling last character."""
     cleaned = _NOT_BASE64.sub(b"", raw)
+    stripped = raw.rstrip(b" \t\r\n")
+    padding = len(stripped) - len(stripped.rstrip(b"="))
     remainder = len(cleaned) % 4
+    padded = padding == (-len(cleaned)) % 4
     if remainder == 1:
         # One character cannot carry a whole byte; the standard library gives up on the whole part here.
         cleaned = cleaned[:-1]
         if parsed is not None:
             parsed.defects.append(Defect("mime.bad-base64", "base64 body has a dangling character", path))
-    elif remainder and parsed is not None:
+    elif not padded and parsed is not None:
         parsed.defects.append(Defect("mime.bad-base64-padding", "base64 body is missing its padding", path))
     cleaned += b"=" * (-len(cleaned) % 4)
     try:
@@ -339,7 +459,7 @@ def _decode_charset(data: bytes, part: Message, path: str, parsed: ParsedMessage
             charset = match.group(1).decode("ascii", "replace").lower()
     if charset:
         try:
-            codec = codecs.lookup(charset).name
+            codec = codecs.lookup(_CHARSET_ALIASES.get(charset, charset)).name
         except LookupError:
             parsed.defects.append(Defect("mime.unknown-charset", f"unknown charset {charset[:40]!r}", path))
             codec = ""
