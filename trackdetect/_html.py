@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 from . import _css
 from ._urls import normalize_reference, scheme_of
@@ -49,6 +49,9 @@ _RESOURCE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "embed": ("src",),
     "applet": ("code", "archive", "codebase"),
     "body": ("background",),
+    "thead": ("background",),
+    "tbody": ("background",),
+    "tfoot": ("background",),
     "table": ("background",),
     "td": ("background",),
     "th": ("background",),
@@ -117,9 +120,11 @@ _SELECTOR = ", ".join(
 )
 _IMAGE_ELEMENTS = frozenset({"img", "image", "input", "amp-img", "amp-anim", "v:image", "v:imagedata", "v:fill"})
 _CONDITIONAL = re.compile(r"<!--\[if[^\]]{0,100}\]>(.*?)<!\[endif\]-->", re.S | re.I)
-_REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\"]+)", re.I)
+# The URL of a refresh follows the delay and a ";" or ",", with or without "url=".
+_REFRESH_URL = re.compile(r"^\s*[\d.]*\s*[;,]\s*(?:url\s*=\s*)?['\"]?([^'\"\s][^'\"]*)", re.I)
 _HIDING_HINT = re.compile(r"none|hidden|opacity|mso-hide|max-height|max-width|-\d{3}|clip|:\s*0", re.I)
-_DIMENSION = re.compile(r"\s*([+]?\d+(?:\.\d+)?|\.\d+)\s*(px)?\s*;?\s*$", re.I)
+_ASCII_DIGITS = frozenset("0123456789")
+_ASCII_WHITESPACE = " \t\n\f\r"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +159,12 @@ class ExtractResult:
     defects: list[Defect] = field(default_factory=list)
     hidden_classes: frozenset[str] = frozenset()
     hidden_ids: frozenset[str] = frozenset()
+    rule_matches: int = 0
+    """Style-sheet selectors evaluated so far (bounded by ``MAX_RULE_MATCHES``)."""
+    ancestor_hiding: dict[int, str | None] = field(default_factory=dict)
+    """Why each visited ancestor (by node id) is hidden, or None; shared ancestors are read once."""
+    in_noscript: frozenset[int] | None = None
+    """Lexbor node ids inside ``<noscript>``; None means unknown (walk the ancestors)."""
 
 
 class _Node(Protocol):
@@ -164,16 +175,31 @@ class _Node(Protocol):
 
 
 def parse_dimension(value: str | None) -> float | None:
-    """Return a width or height attribute as CSS pixels, or None for percentages and junk.
+    """Return a width or height attribute in CSS pixels, as the HTML Standard's rules read it.
 
-    Accepts what mail clients accept: ``1``, ``"1"``, ``1px``, ``1.0``, with spaces.
+    Leading whitespace is skipped, then ASCII digits with an optional fraction are read
+    and anything after them is ignored, so ``1``, ``1px``, ``1em``, ``1.`` and ``1e3`` all
+    give 1. A percentage, a leading sign or dot, and non-ASCII digits give None.
     """
     if value is None:
         return None
-    match = _DIMENSION.fullmatch(value)
-    if not match:
+    text = value[:64].lstrip(_ASCII_WHITESPACE)
+    end = 0
+    while end < len(text) and text[end] in _ASCII_DIGITS:
+        end += 1
+    if end == 0:
         return None
-    return float(match.group(1))
+    number = text[:end]
+    if end < len(text) and text[end] == ".":
+        fraction_end = end + 1
+        while fraction_end < len(text) and text[fraction_end] in _ASCII_DIGITS:
+            fraction_end += 1
+        if fraction_end > end + 1:
+            number = text[:fraction_end]
+        end = fraction_end
+    if end < len(text) and text[end] == "%":
+        return None
+    return float(number)
 
 
 def parse_srcset(value: str) -> list[str]:
@@ -230,6 +256,7 @@ def _extract_into(
         )
         nodes: Iterable[Any] = list(_soup_nodes(html))
         base_href = _first_base(nodes)
+        tree = None
     else:
         tree = LexborHTMLParser(html)
         nodes = tree.css(_SELECTOR)
@@ -241,7 +268,7 @@ def _extract_into(
     for node in nodes:
         tag = (node.tag or "").lower()
         if tag == "style":
-            text = _node_text(node)
+            text = _css.relevant_stylesheet(_node_text(node))
             if not text:
                 continue
             info = _css.read_stylesheet(text)
@@ -250,6 +277,7 @@ def _extract_into(
             for message in info.defects:
                 result.defects.append(Defect("css.unreadable", message, part))
             for css_ref in info.references:
+                geometry = _matched_geometry(tree, css_ref, result) if tree is not None else {}
                 _add(
                     result,
                     counter,
@@ -260,22 +288,29 @@ def _extract_into(
                     part,
                     "resource",
                     context,
-                    event=css_ref.event,
+                    **{**geometry, "event": css_ref.event},
                 )
             continue
         pending.append((node, tag))
     result.hidden_classes = frozenset(stylesheet_hidden_classes)
     result.hidden_ids = frozenset(stylesheet_hidden_ids)
+    if tree is not None:
+        result.in_noscript = (
+            frozenset(node.mem_id for node in tree.css("noscript *")) if "noscript" in html else frozenset()
+        )
+    else:
+        result.in_noscript = None
 
     for node, tag in pending:
         _read_element(node, tag, base_href, part, context, result, counter)
 
     if depth < MAX_CONDITIONAL_DEPTH and "[if" in html:
         # Outlook reads markup inside conditional comments; browsers and HTML parsers skip it.
-        for match in _CONDITIONAL.finditer(html):
-            inner = match.group(1)
-            if "<" in inner:
-                _extract_into(inner, part, "conditional-comment", result, depth + 1, counter)
+        # All of them are parsed as one document: marketing mail has hundreds, and a parser
+        # per comment would cost more than the rest of the message.
+        inner = "\n".join(match.group(1) for match in _CONDITIONAL.finditer(html) if "<" in match.group(1))
+        if inner:
+            _extract_into(inner, part, "conditional-comment", result, depth + 1, counter)
 
 
 def _first_base(nodes: Iterable[Any]) -> str | None:
@@ -303,7 +338,7 @@ def _read_element(
     counter: list[int],
 ) -> None:
     attributes: Mapping[str, str | None] = node.attributes
-    element_context = context or _context_of(node)
+    element_context = context or _context_of(node, result)
     if tag == "base":
         href = attributes.get("href")
         if href:
@@ -396,6 +431,12 @@ def _geometry(node: Any, tag: str, attributes: Mapping[str, str | None], result:
     if height is not None:
         declared.append(f"height={attributes.get('height')}")
     hidden: str | None = None
+    if tag == "source" and width is None and height is None:
+        # A <source> is drawn in the box of its <picture>'s <img>, or of its <video>.
+        box = _source_box(node)
+        if box is not None:
+            box_tag = (getattr(box, "tag", None) or "").lower()
+            return _geometry(box, box_tag, box.attributes, result)
     if tag == "v:fill" and width is None and height is None:
         # A VML fill has no size of its own: it paints the shape that contains it.
         parent = node.parent
@@ -424,35 +465,114 @@ def _geometry(node: Any, tag: str, attributes: Mapping[str, str | None], result:
     return {"width": width, "height": height, "hidden": hidden, "classes": classes, "declared": tuple(declared)}
 
 
-def _hidden_ancestor(node: Any, result: ExtractResult) -> str | None:
+MAX_RULE_MATCHES = 50
+"""Style-sheet rules whose selector is matched against the document to find a box size."""
+
+
+def _matched_geometry(tree: LexborHTMLParser, css_ref: _css.CssReference, result: ExtractResult) -> dict[str, Any]:
+    """Return the declared size and hiding of the first element a style rule's selector matches.
+
+    A background set by a rule is drawn in the elements the rule selects, so a 1x1 box
+    selected by class makes a pixel just as a 1x1 ``<img>`` does. Selectors Lexbor cannot
+    evaluate, and event selectors such as ``:hover``, give no size.
+    """
+    selector = css_ref.selector
+    if not selector or css_ref.event or result.rule_matches >= MAX_RULE_MATCHES:
+        return {}
+    result.rule_matches += 1
+    try:
+        node = tree.css_first(selector)
+    except (SelectolaxError, ValueError, TypeError, RuntimeError):
+        return {}
+    if node is None:
+        return {}
+    geometry = _geometry(node, (node.tag or "").lower(), node.attributes, result)
+    geometry.pop("classes", None)
+    return geometry
+
+
+def _source_box(node: Any) -> Any | None:
+    """Return the element whose box a <source> is drawn in, or None."""
     parent = node.parent
-    for _ in range(MAX_ANCESTORS):
-        if parent is None:
-            return None
-        tag = getattr(parent, "tag", None) or getattr(parent, "name", None)
-        if tag in (None, "html", "[document]", "-document"):
-            return None
-        attributes = parent.attributes if hasattr(parent, "attributes") else parent.attrs
-        style = attributes.get("style") if attributes else None
-        if style and _HIDING_HINT.search(style):
-            facts = _css.box_facts(style)
-            if facts.hidden:
-                return f"ancestor <{tag}> {facts.hidden}"
-            if (facts.width == 0 or facts.height == 0) and "overflow" in style.lower():
-                return f"ancestor <{tag}> has zero size with overflow hidden"
-        if attributes and "hidden" in attributes:
-            return f"ancestor <{tag}> hidden attribute"
-        if attributes and result.hidden_classes:
-            classes = attributes.get("class") or ""
-            if isinstance(classes, list):
-                classes = " ".join(classes)
-            if any(name in result.hidden_classes for name in classes.split()):
-                return f"ancestor <{tag}> class hidden by stylesheet"
-        parent = parent.parent
+    parent_tag = (getattr(parent, "tag", None) or "").lower() if parent is not None else ""
+    if parent_tag in ("video", "audio"):
+        return parent
+    if parent_tag == "picture":
+        for child in _children(parent):
+            if (getattr(child, "tag", None) or "").lower() == "img":
+                return child
     return None
 
 
-def _context_of(node: Any) -> str | None:
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, _SoupNode):
+        return node.children()
+    return list(node.iter(include_text=False))
+
+
+def _hidden_ancestor(node: Any, result: ExtractResult) -> str | None:
+    """Return why an ancestor of the node hides it, or None.
+
+    Results are remembered per ancestor, so images in one table share the walk up to
+    their common ancestors and each ancestor's style is read once per document.
+    """
+    cache = result.ancestor_hiding
+    visited: list[int] = []
+    reason: str | None = None
+    parent = node.parent
+    for _ in range(MAX_ANCESTORS):
+        if parent is None:
+            break
+        key = _node_key(parent)
+        if key in cache:
+            reason = cache[key]
+            break
+        tag = getattr(parent, "tag", None) or getattr(parent, "name", None)
+        if tag in (None, "html", "[document]", "-document"):
+            break
+        visited.append(key)
+        reason = _own_hiding(parent, tag, result)
+        if reason is not None:
+            break
+        parent = parent.parent
+    for key in visited:
+        cache[key] = reason
+    return reason
+
+
+def _node_key(node: Any) -> int:
+    mem_id = getattr(node, "mem_id", None)
+    return int(mem_id) if mem_id is not None else id(getattr(node, "_tag", node))
+
+
+def _own_hiding(element: Any, tag: str, result: ExtractResult) -> str | None:
+    """Return why an element hides its content, looking at its own style, attribute and classes."""
+    attributes = element.attributes if hasattr(element, "attributes") else element.attrs
+    if not attributes:
+        return None
+    style = attributes.get("style")
+    if style and _HIDING_HINT.search(style):
+        facts = _css.box_facts(style)
+        if facts.hidden:
+            return f"ancestor <{tag}> {facts.hidden}"
+        if (facts.width == 0 or facts.height == 0) and "overflow" in style.lower():
+            return f"ancestor <{tag}> has zero size with overflow hidden"
+    if "hidden" in attributes:
+        return f"ancestor <{tag}> hidden attribute"
+    if result.hidden_classes:
+        classes = attributes.get("class") or ""
+        if isinstance(classes, list):
+            classes = " ".join(classes)
+        if any(name in result.hidden_classes for name in classes.split()):
+            return f"ancestor <{tag}> class hidden by stylesheet"
+    if result.hidden_ids and attributes.get("id") in result.hidden_ids:
+        return f"ancestor <{tag}> id hidden by stylesheet"
+    return None
+
+
+def _context_of(node: Any, result: ExtractResult) -> str | None:
+    if result.in_noscript is not None:
+        return "noscript" if getattr(node, "mem_id", None) in result.in_noscript else None
     parent = node.parent
     for _ in range(MAX_ANCESTORS):
         if parent is None:
@@ -562,6 +682,9 @@ class _SoupNode:
     def text(self, deep: bool = True) -> str:
         return str(self._tag.get_text())
 
+    def children(self) -> list[_SoupNode]:
+        return [_SoupNode(child) for child in self._tag.find_all(True, recursive=False)]
+
 
 def _soup_nodes(html: str) -> Iterator[_SoupNode]:
     """Yield the URL-bearing elements of a document parsed by BeautifulSoup with lxml."""
@@ -569,6 +692,7 @@ def _soup_nodes(html: str) -> Iterator[_SoupNode]:
 
     soup = BeautifulSoup(html, "lxml")
     wanted = set(_RESOURCE_ATTRIBUTES) | {"a", "area", "link", "meta", "base", "form", "style"}
+    inert = {id(inner) for template in soup.find_all("template") for inner in template.find_all(True)}
     for tag in soup.find_all(True):
         name = str(tag.name).lower()
         attrs = tag.attrs
@@ -579,4 +703,6 @@ def _soup_nodes(html: str) -> Iterator[_SoupNode]:
         ):
             if name == "meta" and str(attrs.get("http-equiv", "")).lower() != "refresh":
                 continue
+            if id(tag) in inert:
+                continue  # template content is inert: never rendered, never fetched
             yield _SoupNode(tag)

@@ -7,9 +7,12 @@ when this module is imported, so ``detect()`` itself opens no file.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import SplitResult, unquote, urljoin, urlsplit
@@ -71,8 +74,22 @@ def normalize_reference(raw: str, base: str | None = None) -> str | None:
     scheme = scheme_match.group(1).lower()
     if scheme in ("http", "https"):
         rest = value[scheme_match.end() :].replace("\\", "/")
-        value = scheme + ":" + rest
+        value = scheme + ":" + _lower_host(rest)
     return value
+
+
+def _lower_host(rest: str) -> str:
+    """Lower-case the host in ``//userinfo@host:port/path``, as a browser's URL parser does."""
+    if not rest.startswith("//"):
+        return rest
+    end = len(rest)
+    for separator in "/?#":
+        position = rest.find(separator, 2)
+        if position != -1:
+            end = min(end, position)
+    authority = rest[2:end]
+    userinfo, at, host = authority.rpartition("@")
+    return "//" + userinfo + at + host.lower() + rest[end:]
 
 
 def scheme_of(url: str) -> str:
@@ -162,7 +179,9 @@ _HEX = re.compile(r"[0-9a-fA-F]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 _TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_\-.~+!*%:|]+")
 _STATIC_EXTENSION = re.compile(
-    r"\.(?:gif|png|jpe?g|webp|bmp|svg|ico|avif|woff2?|ttf|otf|eot|css|js|mp4|webm|pdf)$", re.I
+    r"\.(?:gif|png|jpe?g|webp|bmp|svg|ico|avif|woff2?|ttf|otf|eot|css|js|pdf|mp3|m4a|aac|oga|ogg|opus|wav|"
+    r"flac|mp4|m4v|mov|webm|vtt|srt)$",
+    re.I,
 )
 _SLUG_NUMBER = re.compile(r"\d{1,4}|\d{1,4}x\d{1,4}|\d{1,4}(?:px|x|w|h)|v\d{1,3}|x?\d{1,2}x")
 _DATE_LIKE = re.compile(r"(?:19|20)\d\d[-_./]?[01]\d[-_./]?[0-3]\d(?:[tT _-]?\d{2}[:.]?\d{2}(?:[:.]?\d{2})?)?")
@@ -172,13 +191,11 @@ def entropy(text: str) -> float:
     """Return the Shannon entropy of the text in bits per character."""
     if not text:
         return 0.0
-    counts: dict[str, int] = {}
-    for char in text:
-        counts[char] = counts.get(char, 0) + 1
     length = len(text)
-    return -sum(count / length * math.log2(count / length) for count in counts.values())
+    return -sum(count / length * math.log2(count / length) for count in Counter(text).values())
 
 
+@lru_cache(maxsize=8192)
 def is_opaque_token(value: str) -> bool:
     """Return whether a value looks like a machine identifier rather than a word, slug or date.
 
@@ -202,8 +219,8 @@ def is_opaque_token(value: str) -> bool:
         return False
     if len(value) < 12:
         return False
-    digits = sum(c.isdigit() for c in value)
-    letters = sum(c.isalpha() for c in value)
+    digits = sum(map(str.isdigit, value))
+    letters = sum(map(str.isalpha, value))
     if digits == 0 and not (any(c.isupper() for c in value) and any(c.islower() for c in value) and len(value) >= 20):
         return False
     if letters == 0:
@@ -252,7 +269,8 @@ class Token:
     """``path`` or ``query:<name>``."""
 
 
-def find_tokens(parts: UrlParts, *, static_paths: str = "none") -> list[Token]:
+@lru_cache(maxsize=4096)
+def find_tokens(parts: UrlParts, *, static_paths: str = "none") -> tuple[Token, ...]:
     """Return the opaque identifiers in a URL's path segments and query values.
 
     The path of a static file (one ending in ``.png``, ``.woff2``, ``.css``...) is not
@@ -278,17 +296,19 @@ def find_tokens(parts: UrlParts, *, static_paths: str = "none") -> list[Token]:
         for piece in re.split(r"[;,|]", value) if len(value) < 4096 else [value[:4096]]:
             if is_opaque_token(piece):
                 tokens.append(Token(piece, f"query:{name}"))
-    return tokens
+    return tuple(tokens)
 
 
 _ADDRESS = re.compile(
-    r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*"
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@[A-Za-z0-9][A-Za-z0-9\-]{0,62}(?:\.[A-Za-z0-9][A-Za-z0-9\-]{0,62})*"
     r"\.(?!(?:png|jpe?g|gif|webp|svg|avif|bmp|ico|css|js|html?|php|aspx?)\b)[A-Za-z]{2,24}\b"
 )
 _HEX_RUN = re.compile(r"(?:[0-9a-fA-F]{2}){6,128}")
+_HEX_ONLY = re.compile(r"[0-9a-fA-F]+")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_\-]{12,512}={0,2}")
 
 
+@lru_cache(maxsize=4096)
 def find_address(url: str) -> tuple[str, str] | None:
     """Return the first email address in a URL and its encoding (plain, hex or base64), or None.
 
@@ -298,33 +318,47 @@ def find_address(url: str) -> tuple[str, str] | None:
     text = url[:MAX_URL_LENGTH]
     decoded = unquote(text)
     for candidate in (text, decoded, unquote(decoded)):
-        match = _ADDRESS.search(candidate)
-        if match:
-            return match.group(0).lower(), "plain"
+        if "@" in candidate:
+            match = _ADDRESS.search(candidate)
+            if match:
+                return match.group(0).lower(), "plain"
     for match in _HEX_RUN.finditer(decoded):
+        run = match.group(0)
+        if "40" not in run:
+            continue  # 0x40 is "@": without it the run cannot decode to an address.
         try:
-            value = bytes.fromhex(match.group(0)).decode("utf-8")
+            value = bytes.fromhex(run).decode("utf-8")
         except ValueError:
             continue
-        found = _ADDRESS.search(value)
+        found = _ADDRESS.search(value) if "@" in value else None
         if found:
             return found.group(0).lower(), "hex"
-    import base64
-    import binascii
-
     for match in _BASE64_RUN.finditer(decoded):
-        run = match.group(0).rstrip("=")
-        for start in range(min(4, len(run))):
-            # The address may start at any of the three byte alignments of a longer value.
-            chunk = run[start:]
-            chunk = chunk[: len(chunk) - len(chunk) % 4]
-            try:
-                value = base64.urlsafe_b64decode(chunk.replace("+", "-").replace("/", "_")).decode("latin-1")
-            except (binascii.Error, ValueError):
-                continue
-            found = _ADDRESS.search(value)
-            if found:
-                return found.group(0).lower(), "base64"
+        run = match.group(0)
+        if _HEX_ONLY.fullmatch(run) or run.isdigit() or run.islower() or run.isupper():
+            continue  # Base64 of text mixes cases; hex and one-case runs are other tokens.
+        found_address = _address_in_base64(run)
+        if found_address:
+            return found_address, "base64"
+    return None
+
+
+def _address_in_base64(run: str) -> str | None:
+    """Decode a base64 or base64url run at each alignment and return an address inside it."""
+    run = run.rstrip("=").replace("+", "-").replace("/", "_")
+    for start in range(min(4, len(run))):
+        # The address may start at any of the three byte alignments of a longer value.
+        chunk = run[start:]
+        chunk = chunk[: len(chunk) - len(chunk) % 4]
+        try:
+            value = base64.urlsafe_b64decode(chunk)
+        except (binascii.Error, ValueError):
+            continue
+        if b"@" not in value:
+            continue
+        found = _ADDRESS.search(value.decode("latin-1"))
+        if found:
+            return found.group(0).lower()
     return None
 
 

@@ -43,8 +43,28 @@ public shortener.
 The wrapper becomes an informational ``redirect`` finding with its destination, and
 the wrapped URL is judged on its own.""",
 )
-HEADER_RULES: tuple[HeaderRule, ...] = (SECURITY_WRAPPER, READ_RECEIPT)
+BASE_URL = HeaderRule(
+    "TD803",
+    "base-url",
+    "Sets the base that relative URLs resolve against",
+    0.0,
+    """Fire on a ``<base href>``: every relative URL in the part is resolved against it.
+
+Informational: the base itself is not fetched, but it decides which host the part's
+relative images and links reach, so it is reported as ``remote_content``.""",
+)
+HEADER_RULES: tuple[HeaderRule, ...] = (SECURITY_WRAPPER, READ_RECEIPT, BASE_URL)
 
 ALL_CODES = tuple(sorted([rule.code for rule in RULES] + [rule.code for rule in HEADER_RULES]))
 
-__all__ = ["ALL_CODES", "HEADER_RULES", "READ_RECEIPT", "RULES", "SECURITY_WRAPPER", "HeaderRule", "Rule", "Subject"]
+__all__ = [
+    "ALL_CODES",
+    "BASE_URL",
+    "HEADER_RULES",
+    "READ_RECEIPT",
+    "RULES",
+    "SECURITY_WRAPPER",
+    "HeaderRule",
+    "Rule",
+    "Subject",
+]

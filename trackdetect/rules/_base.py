@@ -29,7 +29,7 @@ class Subject:
     """The URL judged: the reference's URL, or the original behind an image proxy."""
     parts: UrlParts
     vendors: list[VendorMatch]
-    tokens: list[Token]
+    tokens: tuple[Token, ...]
     recipient_parameters: list[tuple[str, str]]
     """Query parameters that identify the recipient (name, value)."""
     destination: EmbeddedDestination | None
