@@ -11,7 +11,9 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from email.message import Message
+from functools import lru_cache
 
 from . import _html, _params, _unwrap
 from ._errors import InputError
@@ -20,7 +22,7 @@ from ._html import Reference
 from ._leaks import AddressMatcher, LeakMatch
 from ._mime import ParsedMessage, parse_message
 from ._options import Options
-from ._urls import find_address, find_tokens, split_url
+from ._urls import Token, UrlParts, find_address, find_tokens, split_url
 from ._vendors import VendorIndex, VendorMatch, default_index
 from .report import (
     Confidence,
@@ -34,7 +36,7 @@ from .report import (
     Report,
     RuleHit,
 )
-from .rules import READ_RECEIPT, RULES, SECURITY_WRAPPER, Subject
+from .rules import BASE_URL, READ_RECEIPT, RULES, SECURITY_WRAPPER, Subject
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,12 @@ _SPACER_NAME = re.compile(
     re.I,
 )
 _STATIC_FILE = re.compile(r"\.(?:gif|png|jpe?g|webp|bmp|svg|ico|avif)$", re.I)
+_WRAPPER_KINDS = (
+    f"{_unwrap.SECURITY_WRAPPER}:",
+    f"{_unwrap.IMAGE_PROXY}:",
+    f"{_unwrap.MAIL_REDIRECT}:",
+    f"{_unwrap.SHORTENER}:",
+)
 _IDENTIFIER_RULES = frozenset({"TD402", "TD404", "TD701", "TD702"})
 _FONT_OR_STYLE = re.compile(r"^(?:css:@font-face|css:@import|style:@font-face)$")
 _VISIBLE_SIZE = 20.0
@@ -109,9 +117,10 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
     else:
         if isinstance(recipients, str):
             raise TypeError("recipients must be an iterable of addresses, not a single str")
-        recipient_list = [address.strip().lower() for address in recipients if address and "@" in address]
+        # Kept as written: a sender may hash the address with the capitals the recipient typed.
+        recipient_list = [address.strip() for address in recipients if address and "@" in address]
     sender_list = parsed.addresses("From")
-    matcher = AddressMatcher([*recipient_list, *options.extra_recipients, *sender_list])
+    matcher = _matcher_for((*recipient_list, *options.extra_recipients, *sender_list))
 
     references: list[Reference] = []
     for body in parsed.html_parts:
@@ -169,8 +178,14 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
         vendors=tuple(vendors),
         sending_platforms=tuple(platforms),
         data_version=index.version,
-        recipients=tuple(recipient_list),
+        recipients=tuple(address.lower() for address in recipient_list),
     )
+
+
+@lru_cache(maxsize=256)
+def _matcher_for(addresses: tuple[str, ...]) -> AddressMatcher:
+    """Return a matcher for these addresses; an archive scan meets the same recipients often."""
+    return AddressMatcher(addresses)
 
 
 def _text_references(text: str, part: str, start: int) -> list[Reference]:
@@ -195,6 +210,19 @@ def _text_references(text: str, part: str, start: int) -> list[Reference]:
     return references
 
 
+def _base_finding(reference: Reference) -> Finding:
+    hit = RuleHit(BASE_URL.code, BASE_URL.name, "relative URLs in this part resolve against it", BASE_URL.weight)
+    return Finding(
+        kind=Kind.REMOTE_CONTENT,
+        url=reference.url,
+        confidence=Confidence.LOW,
+        score=0.0,
+        rules=(hit,),
+        location=Location(reference.part, reference.element, reference.attribute, reference.index, reference.context),
+        explanation=explanation_code(Kind.REMOTE_CONTENT, None),
+    )
+
+
 def _read_receipt(header: str, value: str) -> Finding:
     hit = RuleHit(READ_RECEIPT.code, READ_RECEIPT.name, f"{header}: {value[:120]}", READ_RECEIPT.weight)
     return Finding(
@@ -206,6 +234,21 @@ def _read_receipt(header: str, value: str) -> Finding:
         location=Location("headers", "header", header, 0),
         explanation=explanation_code(Kind.READ_RECEIPT, None),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _UrlFacts:
+    """What the rules read from one URL, shared by every reference that uses it."""
+
+    parts: UrlParts
+    vendors: list[VendorMatch]
+    tokens: tuple[Token, ...]
+    recipient_parameters: list[tuple[str, str]]
+    destination: _unwrap.EmbeddedDestination | None
+    leaks: tuple[LeakMatch, ...]
+    address: tuple[str, str] | None
+    blocklist_match: str | None
+    listed_parameters: list[tuple[str, str]]
 
 
 class _Judge:
@@ -227,12 +270,15 @@ class _Judge:
         self.resource_rules = tuple(r for r in RULES if "resource" in r.roles and options.rule_enabled(r.code))
         self.link_rules = tuple(r for r in RULES if "link" in r.roles and options.rule_enabled(r.code))
         self.url_counts = Counter(ref.url for ref in references if ref.role == "resource")
+        self._facts: dict[tuple[str, str], _UrlFacts | None] = {}
         self.visible_folders = {_folder(ref.url) for ref in references if ref.role == "resource" and not ref.hidden}
 
     def run(self) -> list[Finding]:
         findings: list[Finding] = []
         subjects: list[tuple[Subject, list[Hop]]] = []
         for reference in self.references:
+            if reference.role == "base" and self.options.rule_enabled(BASE_URL.code):
+                findings.append(_base_finding(reference))
             if reference.role not in ("resource", "link", "refresh"):
                 continue
             built = self._subject(reference, findings)
@@ -274,53 +320,88 @@ class _Judge:
                 if wrapper.inner and split_url(wrapper.inner) is not None:
                     judged = wrapper.inner
         else:
-            judged, hops = self._follow_link(reference, findings)
+            followed, hops = self._follow_link(reference, findings)
+            if followed is None:
+                return None
+            judged = followed
         if proxy is not None:
             hops = [Hop(url, proxy.name, f"{proxy.kind}:{proxy.name}")]
             if judged != url:
                 hops.append(Hop(judged, None, ""))
-        judged_parts = split_url(judged) if judged != url else parts
+        static_paths = _static_path_search(reference, self.visible_folders)
+        facts = self._facts.get((judged, static_paths))
+        if facts is None:
+            facts = self._analyze(judged, static_paths)
+            self._facts[(judged, static_paths)] = facts
+        if facts is None:
+            return None
+        subject = Subject(
+            reference=reference,
+            url=judged,
+            parts=facts.parts,
+            vendors=facts.vendors,
+            tokens=facts.tokens,
+            recipient_parameters=facts.recipient_parameters,
+            destination=facts.destination,
+            leaks=facts.leaks,
+            address=facts.address,
+            blocklist_match=facts.blocklist_match,
+            listed_parameters=facts.listed_parameters,
+            proxy=proxy,
+            url_count=self.url_counts.get(url, 1),
+        )
+        return subject, hops
+
+    def _analyze(self, judged: str, static_paths: str) -> _UrlFacts | None:
+        """Compute everything the rules read from one URL; done once per distinct URL."""
+        judged_parts = split_url(judged)
         if judged_parts is None:
             return None
-        vendors = self.index.match(judged_parts)
-        tokens = find_tokens(judged_parts, static_paths=_static_path_search(reference, self.visible_folders))
         params = judged_parts.params()
         recipient_parameters = [
             (name, value)
             for name, value in params
             if _params.known_parameter_class(name, value) is _params.ParamClass.RECIPIENT_ID
         ]
+        vendors = self.index.match(judged_parts)
+        if static_paths == "none" and any(match.role != "content" for match in vendors):
+            # On a tracking vendor's host even a .css or .png path may number the recipient.
+            static_paths = "folders"
+        campaign = {
+            name for name, value in params if _params.known_parameter_class(name, value) is _params.ParamClass.CAMPAIGN
+        }
+        tokens = tuple(
+            token
+            for token in find_tokens(judged_parts, static_paths=static_paths)
+            if not (token.where.startswith("query:") and token.where[6:] in campaign)
+        )
         blocklist = self.options.blocklist
-        blocklist_match = blocklist.match(judged_parts) if blocklist is not None else None
         rules = self.options.parameter_rules
-        listed = rules.tracking_parameters(judged, [name for name, _value in params]) if rules and params else []
-        destination = _unwrap.embedded_destination(judged)
         # Only the judged URL is searched: a proxy or security wrapper around it belongs to
         # the recipient's own provider, which already knows the address.
         leaks = self.matcher.find(judged)
         address = None if leaks or ("@" not in judged and len(judged) < 40) else find_address(judged)
-        subject = Subject(
-            reference=reference,
-            url=judged,
+        return _UrlFacts(
             parts=judged_parts,
             vendors=vendors,
             tokens=tokens,
             recipient_parameters=recipient_parameters,
-            destination=destination,
+            destination=_unwrap.embedded_destination(judged),
             leaks=leaks,
             address=address,
-            blocklist_match=blocklist_match,
-            listed_parameters=listed,
-            proxy=proxy,
-            url_count=self.url_counts.get(url, 1),
+            blocklist_match=blocklist.match(judged_parts) if blocklist is not None else None,
+            listed_parameters=(
+                rules.tracking_parameters(judged, [name for name, _value in params]) if rules and params else []
+            ),
         )
-        return subject, hops
 
-    def _follow_link(self, reference: Reference, findings: list[Finding]) -> tuple[str, list[Hop]]:
+    def _follow_link(self, reference: Reference, findings: list[Finding]) -> tuple[str | None, list[Hop]]:
         """Return the first URL of a link that is not a wrapper, and the link's hops.
 
         Wrappers in front (security gateways, provider redirects, shorteners) become
-        informational ``redirect`` findings.
+        informational ``redirect`` findings. When the link is nothing but an opaque wrapper
+        (a Mimecast or shortener link whose destination cannot be read offline) the URL to
+        judge is None.
         """
         chain = _unwrap.unwrap_chain(reference.url)
         hops: list[Hop] = []
@@ -333,14 +414,17 @@ class _Judge:
                 via = f"{step.kind}:{step.name}"
             elif step is not None:
                 via = step.where
-            hops.append(Hop(url, vendor_names[0] if vendor_names else None, via))
+            if isinstance(step, _unwrap.Wrapper):
+                hops.append(Hop(url, step.name, via))
+            else:
+                hops.append(Hop(url, vendor_names[0] if vendor_names else None, via))
             if judged is None and isinstance(step, _unwrap.Wrapper) and step.kind != _unwrap.IMAGE_PROXY:
                 if self.options.rule_enabled(SECURITY_WRAPPER.code):
                     findings.append(self._redirect_finding(reference, url, step, chain, position))
                 continue
             if judged is None:
                 judged = url
-        return judged or reference.url, hops if len(hops) > 1 else []
+        return judged, hops if len(hops) > 1 else []
 
     def _redirect_finding(
         self,
@@ -391,7 +475,8 @@ class _Judge:
             return None
         vendor_names = self._vendor_names(subject.vendors)
         for hop in hops:
-            if hop.vendor and hop.vendor not in vendor_names and not hop.via.startswith("security_wrapper"):
+            # Wrappers and proxies act for the recipient's side; they are never the tracker.
+            if hop.vendor and hop.vendor not in vendor_names and not hop.via.startswith(_WRAPPER_KINDS):
                 vendor_names.append(hop.vendor)
         score = round(sum(hit.weight for hit in hits), 1)
         destination = None
@@ -520,10 +605,13 @@ def _judge_resource(subject: Subject, codes: set[str]) -> tuple[Kind | None, Con
             return Kind.PIXEL, Confidence.MEDIUM
         return Kind.REMOTE_CONTENT, Confidence.LOW
     if "TD202" in codes:
-        if reference.event == "hover" and not (identifier or vendor_tracking):
+        if identifier or vendor_tracking:
+            return Kind.PIXEL, Confidence.HIGH
+        if reference.event == "hover":
             return Kind.REMOTE_CONTENT, Confidence.LOW
-        strong = identifier or vendor_tracking or words
-        return Kind.PIXEL, Confidence.HIGH if strong else Confidence.MEDIUM
+        # A static print or forward image still tells its server that the event happened,
+        # but not who made it happen: reported, without deciding the verdict.
+        return Kind.PIXEL, Confidence.LOW
     if tiny and not _is_spacer(subject, codes):
         strong = identifier or vendor_tracking or words or hidden
         return Kind.PIXEL, Confidence.HIGH if strong else Confidence.MEDIUM
@@ -595,3 +683,22 @@ def _dedupe_defects(defects: list[Defect]) -> list[Defect]:
             seen.add(key)
             kept.append(defect)
     return kept[:200]
+
+
+def clear_caches() -> None:
+    """Empty the per-process caches of URL analysis (used by the benchmark for cold timings)."""
+    from . import _leaks, _urls
+
+    for cached in (
+        _matcher_for,
+        _unwrap.unwrap,
+        _unwrap.embedded_destination,
+        _unwrap.unwrap_chain,
+        _urls.split_url,
+        _urls.registered_domain,
+        _urls.find_address,
+        _urls.is_opaque_token,
+        _urls.find_tokens,
+        _leaks._address_needles,
+    ):
+        cached.cache_clear()

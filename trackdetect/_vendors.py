@@ -43,7 +43,7 @@ CATEGORIES = frozenset(
 ROLES = ("content", "open", "click")
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 _HOST = re.compile(r"[a-z0-9*]([a-z0-9.-]{0,251}[a-z0-9])?")
-_SHAPE_KEYS = frozenset({"domain", "host", "prefix", "path", "query_keys"})
+_SHAPE_KEYS = frozenset({"domain", "host", "prefix", "path", "query_keys", "query"})
 _VENDOR_KEYS = frozenset(
     {"id", "name", "category", "domains", "open", "click", "content", "headers", "sources", "notes"}
 )
@@ -108,6 +108,7 @@ class Shape:
     prefix: str | None = None
     path: re.Pattern[str] | None = None
     query_keys: frozenset[str] = frozenset()
+    query: re.Pattern[str] | None = None
 
     def matches(self, parts: UrlParts, query_names: frozenset[str]) -> bool:
         if self.host is not None and parts.host != self.host:
@@ -118,7 +119,9 @@ class Shape:
             return False
         if self.path is not None and self.path.match(parts.path) is None:
             return False
-        return self.query_keys <= query_names
+        if not self.query_keys <= query_names:
+            return False
+        return self.query is None or self.query.search(parts.query[:4096]) is not None
 
     def describe(self) -> str:
         """Return a short human-readable form for evidence."""
@@ -135,6 +138,8 @@ class Shape:
             pieces.append(f"~{self.path.pattern}")
         if self.query_keys:
             pieces.append("?" + "&".join(sorted(self.query_keys)))
+        if self.query is not None:
+            pieces.append(f"?~{self.query.pattern}")
         return " ".join(pieces)
 
 
@@ -223,9 +228,21 @@ class VendorIndex:
                 if role == "content":
                     content_vendors.add(vendor.id)
                 matches.append(VendorMatch(vendor, role, shape))
-        for domain, vendor in self._owners.get(parts.domain, ()):
-            if host_matches(parts.host, domain) and not any(m.vendor.id == vendor.id for m in matches):
-                matches.append(VendorMatch(vendor, "domain", None))
+        owners = [
+            VendorMatch(vendor, "domain", None)
+            for domain, vendor in self._owners.get(parts.domain, ())
+            if host_matches(parts.host, domain)
+        ]
+        owner_first = bool(matches) and _is_any_host(matches[0])
+        for owner in owners:
+            if any(match.vendor.id == owner.vendor.id for match in matches):
+                continue
+            if owner_first:
+                # A shape for any host (SendGrid's /ls/click) on a host another vendor owns
+                # means that vendor sends through the shape's vendor: name the owner first.
+                matches.insert(0, owner)
+            else:
+                matches.append(owner)
         return matches
 
     def match_headers(self, headers: Iterable[tuple[str, str]]) -> list[tuple[Vendor, str]]:
@@ -240,6 +257,10 @@ class VendorIndex:
                     seen.add(vendor.id)
                     found.append((vendor, name))
         return found
+
+
+def _is_any_host(match: VendorMatch) -> bool:
+    return match.shape is not None and match.shape.domain is None and match.shape.host is None
 
 
 def _compile_shape(raw: Any, where: str) -> Shape:
@@ -268,6 +289,12 @@ def _compile_shape(raw: Any, where: str) -> Shape:
             compiled = re.compile(path)
         except re.error as error:
             raise DataError(f"{where}: invalid path regular expression {path!r}: {error}") from error
+    query_pattern = None
+    if raw.get("query") is not None:
+        try:
+            query_pattern = re.compile(str(raw["query"]))
+        except re.error as error:
+            raise DataError(f"{where}: invalid query regular expression {raw['query']!r}: {error}") from error
     if domain is None and host is None:
         root_only = prefix is None and compiled is not None and compiled.pattern == "^/$" and query_keys
         if not root_only and (prefix is None or len(prefix) < 3):
@@ -279,7 +306,9 @@ def _compile_shape(raw: Any, where: str) -> Shape:
             raise DataError(f"{where}: a shape for any host needs a path or query_keys besides its prefix")
     if domain is None and host is None and prefix is None and compiled is None and not query_keys:
         raise DataError(f"{where}: an empty shape would match every URL")
-    return Shape(domain=domain, host=host, prefix=prefix, path=compiled, query_keys=frozenset(query_keys))
+    return Shape(
+        domain=domain, host=host, prefix=prefix, path=compiled, query_keys=frozenset(query_keys), query=query_pattern
+    )
 
 
 def _compile_vendor(raw: Any, where: str) -> Vendor:
