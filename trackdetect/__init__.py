@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 
-from ._detect import detect, detect_html
+from ._detect import detect, detect_html, preload
 from ._errors import DataError, InputError, TrackdetectError, UpdateError
 from ._explain import explain
 from ._lists import BlockList, ParameterRules, load_saved_lists, parse_adblock, parse_clearurls
 from ._options import Options
 from ._params import clean_url
-from ._vendors import default_index, load_vendor_index
+from ._vendors import load_vendor_index, read_shipped_data
 from .report import Confidence, Defect, Finding, Kind, Report
 
 __version__ = "0.1.0"
@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 # Read the shipped tracker data now, so that detect() itself never opens a file.
-default_index()
+read_shipped_data()
 
 __all__ = [
     "BlockList",
@@ -50,4 +50,5 @@ __all__ = [
     "load_vendor_index",
     "parse_adblock",
     "parse_clearurls",
+    "preload",
 ]

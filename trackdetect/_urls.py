@@ -1,29 +1,72 @@
 """URL basics: normalising references the way a mail client would, hosts, and tokens.
 
-The registered domain comes from tldextract running on the public suffix list bundled
-with it. It never fetches the list and never writes a cache, and the extractor is warmed
-when this module is imported, so ``detect()`` itself opens no file.
+The registered domain comes from the Public Suffix List snapshot that tldextract ships.
+The list is read once, when this module is imported, from tldextract's package folder,
+without importing tldextract itself: its import pulls in requests and filelock and costs
+more than the rest of trackdetect together. Nothing here fetches the list or writes a
+cache, so ``detect()`` itself opens no file.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import importlib.util
 import ipaddress
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import SplitResult, unquote, urljoin, urlsplit
-
-import tldextract
 
 MAX_URL_LENGTH = 16 * 1024
 """Longer URLs are cut before analysis: no mail client sends them, and work must stay bounded."""
 
-_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
-_EXTRACTOR("warm.example.com")  # Reads the bundled suffix list now, at import, not inside detect().
+_PRIVATE_SECTION = "// ===BEGIN PRIVATE DOMAINS==="
+
+
+def _load_suffix_rules() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Read the ICANN section of tldextract's bundled Public Suffix List.
+
+    Returns the plain rules, the wildcard rules (``*.ck`` stored as ``ck``) and the
+    exception rules (``!www.ck`` stored as ``www.ck``), all in ASCII (IDNA) form. Like
+    tldextract's default, private suffixes such as ``github.io`` are not used.
+    """
+    spec = importlib.util.find_spec("tldextract")
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not folders:
+        raise ImportError("tldextract is not installed; trackdetect reads its bundled public suffix list")
+    text = (Path(folders[0]) / ".tld_set_snapshot").read_text(encoding="utf-8")
+    rules: set[str] = set()
+    wildcards: set[str] = set()
+    exceptions: set[str] = set()
+    for line in text.split(_PRIVATE_SECTION, 1)[0].splitlines():
+        rule = line.strip()
+        if not rule or rule.startswith("//"):
+            continue
+        if not rule.isascii():
+            # Hosts reach the lookup in their ASCII (punycode) form. The list's rules are
+            # already normalised, so plain punycode per label is enough; the idna codec
+            # would cost more than the rest of the import.
+            try:
+                rule = ".".join(
+                    label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+                    for label in rule.split(".")
+                )
+            except UnicodeError:
+                continue
+        if rule.startswith("!"):
+            exceptions.add(rule[1:])
+        elif rule.startswith("*."):
+            wildcards.add(rule[2:])
+        else:
+            rules.add(rule)
+    return frozenset(rules), frozenset(wildcards), frozenset(exceptions)
+
+
+_SUFFIX_RULES, _SUFFIX_WILDCARDS, _SUFFIX_EXCEPTIONS = _load_suffix_rules()
 
 _STRIPPED = re.compile(r"[\t\n\r]")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]{0,30}):")
@@ -129,18 +172,30 @@ def split_url(url: str) -> UrlParts | None:
 def registered_domain(host: str) -> str:
     """Return the registered domain of a host (``mail.example.co.uk`` -> ``example.co.uk``).
 
-    IP addresses and hosts without a public suffix are returned unchanged.
+    Follows the Public Suffix List algorithm: the longest matching rule wins, wildcard
+    rules match one more label, and exception rules cut a wildcard short. IP addresses
+    and hosts that are themselves a public suffix are returned unchanged.
     """
-    host = host.lower().strip("[]")
+    host = host.lower().strip("[]").rstrip(".")
     try:
         ipaddress.ip_address(host)
         return host
     except ValueError:
         pass
-    extracted = _EXTRACTOR(host)
-    if extracted.domain and extracted.suffix:
-        return f"{extracted.domain}.{extracted.suffix}"
-    return host
+    labels = host.split(".")
+    suffix_start = len(labels) - 1  # the default rule "*": the last label is a suffix
+    for start in range(len(labels)):
+        candidate = ".".join(labels[start:])
+        if candidate in _SUFFIX_EXCEPTIONS:
+            suffix_start = start + 1
+            break
+        parent = ".".join(labels[start + 1 :])
+        if candidate in _SUFFIX_RULES or (parent and parent in _SUFFIX_WILDCARDS):
+            suffix_start = start
+            break
+    if suffix_start == 0:
+        return host
+    return ".".join(labels[suffix_start - 1 :])
 
 
 def is_ip_host(host: str) -> bool:

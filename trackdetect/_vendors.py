@@ -394,8 +394,32 @@ def build_index(documents: Iterable[tuple[str, Any]], version: str) -> VendorInd
     return VendorIndex(vendors, version)
 
 
+_SHIPPED: tuple[list[tuple[str, Any]], str] | None = None
+
+
+def read_shipped_data() -> tuple[list[tuple[str, Any]], str]:
+    """Read the shipped vendor files and data version once; later calls return the same data.
+
+    The package calls this at import, so that ``detect()`` never opens a file. Building
+    the index from the parsed documents happens on first use and needs no file.
+    """
+    global _SHIPPED
+    if _SHIPPED is None:
+        _SHIPPED = (_read_documents(), _read_version())
+    return _SHIPPED
+
+
 def shipped_documents() -> list[tuple[str, Any]]:
     """Return the vendor files shipped with the package, parsed, in name order."""
+    return list(read_shipped_data()[0])
+
+
+def shipped_version() -> str:
+    """Return the version of the shipped tracker data."""
+    return read_shipped_data()[1]
+
+
+def _read_documents() -> list[tuple[str, Any]]:
     folder = resources.files("trackdetect.data").joinpath("vendors")
     documents = []
     for entry in sorted(folder.iterdir(), key=lambda item: item.name):
@@ -404,8 +428,7 @@ def shipped_documents() -> list[tuple[str, Any]]:
     return documents
 
 
-def shipped_version() -> str:
-    """Return the version of the shipped tracker data."""
+def _read_version() -> str:
     manifest = resources.files("trackdetect.data").joinpath("manifest.json")
     return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
 
@@ -428,11 +451,7 @@ _DEFAULT: VendorIndex | None = None
 
 
 def default_index() -> VendorIndex:
-    """Return the index of the shipped data, built on first use.
-
-    The package builds it at import (see ``trackdetect/__init__.py``), so ``detect()`` never
-    reads the data files itself.
-    """
+    """Return the index of the shipped data, built on first use from data read at import."""
     global _DEFAULT
     if _DEFAULT is None:
         _DEFAULT = load_vendor_index()
