@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import tinycss2
 from tinycss2 import ast
@@ -781,6 +782,7 @@ class _Reader:
         return frozenset(names)
 
 
+@lru_cache(maxsize=256)
 def read_stylesheet(text: str) -> StylesheetInfo:
     """Read a stylesheet for URL references and for classes and ids it hides.
 

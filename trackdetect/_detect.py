@@ -685,11 +685,97 @@ def _dedupe_defects(defects: list[Defect]) -> list[Defect]:
     return kept[:200]
 
 
+#: Charsets whose codecs mail commonly names; ``preload()`` imports them ahead of time.
+PRELOADED_CHARSETS = (
+    "utf-8",
+    "utf-16",
+    "utf-32",
+    "ascii",
+    "latin-1",
+    "cp1250",
+    "cp1251",
+    "cp1252",
+    "cp1253",
+    "cp1254",
+    "cp1255",
+    "cp1256",
+    "cp1257",
+    "cp1258",
+    "cp874",
+    "cp932",
+    "cp949",
+    "cp950",
+    "iso8859-2",
+    "iso8859-3",
+    "iso8859-4",
+    "iso8859-5",
+    "iso8859-6",
+    "iso8859-7",
+    "iso8859-8",
+    "iso8859-9",
+    "iso8859-10",
+    "iso8859-13",
+    "iso8859-14",
+    "iso8859-15",
+    "iso8859-16",
+    "koi8-r",
+    "koi8-u",
+    "mac-roman",
+    "shift_jis",
+    "euc-jp",
+    "iso2022-jp",
+    "gbk",
+    "gb2312",
+    "gb18030",
+    "big5",
+    "big5hkscs",
+    "euc-kr",
+    "iso2022-kr",
+    "hz",
+    "tis-620",
+    "utf-7",
+    "punycode",
+    "quopri",
+    "base64",
+)
+
+
+def preload() -> None:
+    """Import every module ``detect()`` may need later, so that no call reads a file.
+
+    ``detect()`` never reads data files, opens sockets or writes caches. To keep the import
+    fast, it does import a few modules on first need: Pillow for the size of an embedded
+    image, BeautifulSoup with lxml for very tag-heavy HTML, and the codec of a charset it
+    has not met before. A sandboxed process that must not touch the disk after start-up
+    calls ``preload()`` once; afterwards ``detect()`` opens no file at all.
+    """
+    import codecs
+
+    from . import _mime
+
+    for charset in PRELOADED_CHARSETS:
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            continue
+    _mime.image_dimensions(_TINY_GIF, "", _mime.ParsedMessage())
+    from bs4 import BeautifulSoup
+
+    BeautifulSoup("<p>x</p>", "lxml")
+
+
+_TINY_GIF = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
+    b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
+
+
 def clear_caches() -> None:
     """Empty the per-process caches of URL analysis (used by the benchmark for cold timings)."""
-    from . import _leaks, _urls
+    from . import _css, _leaks, _urls
 
     for cached in (
+        _css.read_stylesheet,
         _matcher_for,
         _unwrap.unwrap,
         _unwrap.embedded_destination,

@@ -14,6 +14,7 @@ import base64
 import binascii
 import codecs
 import email
+import email.errors
 import email.message
 import email.parser
 import email.policy
@@ -108,7 +109,7 @@ def parse_message(message: bytes | str | Message) -> ParsedMessage:
     if isinstance(message, Message):
         root = message
     else:
-        raw = message if isinstance(message, bytes) else message.encode("utf-8", "surrogateescape")
+        raw = message if isinstance(message, bytes) else _text_to_bytes(message, parsed)
         try:
             root = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw)
         except RecursionError:
@@ -153,8 +154,14 @@ def _looks_like_email(root: Message, raw: bytes) -> bool:
 
 def _decoded_headers(root: Message, parsed: ParsedMessage) -> list[tuple[str, str]]:
     headers: list[tuple[str, str]] = []
-    for name, value in root.items():
-        headers.append((str(name), decode_header_value(value, parsed)))
+    try:
+        items = root.items()
+    except (UnicodeError, ValueError, TypeError, IndexError, email.errors.MessageError):
+        # A parsed Message whose policy cannot parse its own headers: read the raw pairs.
+        parsed.defects.append(Defect("header.unreadable", "headers could not be parsed by the message's policy"))
+        items = [(str(name), str(value)) for name, value in getattr(root, "_headers", [])]
+    for name, value in items:
+        headers.append((clean_text(str(name)), decode_header_value(value, parsed)))
     return headers
 
 
@@ -168,9 +175,12 @@ def decode_header_value(value: object, parsed: ParsedMessage | None = None) -> s
     An unknown charset falls back to UTF-8, then Windows-1252, and records a defect. Text
     that only looks like an encoded word (bad base64) stays as written, as RFC 2047 says.
     """
-    text = str(value)
-    if _has_surrogates(text):
-        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    try:
+        text = clean_text(str(value))
+    except UnicodeError:
+        # A Header object with a lone surrogate cannot be turned into text by the standard library.
+        chunks = getattr(value, "_chunks", [])
+        text = clean_text(" ".join(str(chunk) for chunk, _charset in chunks))
     if "=?" not in text:
         return " ".join(text.split())
     # Whitespace between two adjacent encoded words is not part of the text.
@@ -199,6 +209,25 @@ def _decode_word(match: re.Match[str], parsed: ParsedMessage | None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("cp1252", "replace")
+
+
+def _text_to_bytes(text: str, parsed: ParsedMessage) -> bytes:
+    """Encode text input as UTF-8, keeping escaped bytes and replacing lone surrogates."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        parsed.defects.append(Defect("input.lone-surrogate", "input text has lone surrogates; they were replaced"))
+        return text.encode("utf-8", "replace")
+
+
+def clean_text(text: str) -> str:
+    """Return text that encodes as UTF-8: escaped bytes decoded as UTF-8, lone surrogates replaced."""
+    if not _has_surrogates(text):
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 def _has_surrogates(text: str) -> bool:
@@ -353,7 +382,7 @@ def _defect_code(defect: object) -> str:
 
 
 def _defect_message(defect: object) -> str:
-    text = str(defect) or type(defect).__name__
+    text = clean_text(str(defect)) or type(defect).__name__
     return f"{type(defect).__name__}: {text}"[:200]
 
 
