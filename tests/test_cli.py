@@ -174,3 +174,10 @@ def test_usage_error_exit_code() -> None:
     result = subprocess.run([sys.executable, "-m", "trackdetect.cli"], capture_output=True, text=True, timeout=60)
     assert result.returncode == EXIT_ERROR
     assert "usage:" in result.stderr
+
+
+def test_rules_doc_is_current() -> None:
+    from trackdetect._docs import rules_markdown
+
+    expected = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert rules_markdown() == expected, "docs/rules.md is stale: run 'trackdetect rules --markdown > docs/rules.md'"

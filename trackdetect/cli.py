@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Find email tracking (open pixels, tracked links, address leaks, read receipts) "
         "in raw messages, without contacting any tracker.",
         epilog="Other commands: 'trackdetect update-lists URL...' downloads tracker lists; "
-        "'trackdetect rules' lists the rules. Exit status: 0 no tracking, 1 tracking found, 2 error.",
+        "'trackdetect rules [--markdown]' lists the rules. Exit status: 0 no tracking, 1 tracking found, 2 error.",
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="message files (.eml), or - for standard input")
     output = parser.add_mutually_exclusive_group()
@@ -149,6 +149,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return update_lists_main(arguments[1:])
     if arguments[:1] == ["rules"]:
+        if "--markdown" in arguments[1:]:
+            from ._docs import rules_markdown
+
+            print(rules_markdown(), end="")
+            return EXIT_CLEAN
         return _run_rules_command()
 
     args = _parser().parse_args(arguments)

@@ -8,6 +8,7 @@ needs is computed once per reference by the engine and handed over in a ``Subjec
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -69,7 +70,7 @@ class Rule:
     @property
     def doc(self) -> str:
         """The rule's documentation: its check's docstring."""
-        return (self.check.__doc__ or "").strip()
+        return inspect.cleandoc(self.check.__doc__ or "")
 
 
 def rule(code: str, name: str, summary: str, roles: tuple[str, ...], weight: float) -> Callable[[Check], Rule]:
