@@ -158,9 +158,9 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
     tracking = [finding for finding in findings if finding.is_tracking]
-    vendors = sorted(
-        {name for finding in findings if finding.kind is not Kind.REMOTE_CONTENT for name in finding.vendors}
-    )
+    # Wrappers (redirect findings) act for the recipient's side and are not trackers.
+    excluded = (Kind.REMOTE_CONTENT, Kind.REDIRECT)
+    vendors = sorted({name for finding in findings if finding.kind not in excluded for name in finding.vendors})
     score = round(sum(finding.score for finding in tracking), 1)
     info = MessageInfo(
         message_id=parsed.header("Message-ID"),
