@@ -238,7 +238,7 @@ def _read_receipt(header: str, value: str) -> Finding:
 
 @dataclass(frozen=True, slots=True)
 class _UrlFacts:
-    """What the rules read from one URL, shared by every reference that uses it."""
+    """Facts the rules read from one URL, shared by every reference that uses it."""
 
     parts: UrlParts
     vendors: list[VendorMatch]
@@ -378,7 +378,7 @@ class _Judge:
         blocklist = self.options.blocklist
         rules = self.options.parameter_rules
         # Only the judged URL is searched: a proxy or security wrapper around it belongs to
-        # the recipient's own provider, which already knows the address.
+        # the recipient's own provider, which already has the address.
         leaks = self.matcher.find(judged)
         address = None if leaks or ("@" not in judged and len(judged) < 40) else find_address(judged)
         return _UrlFacts(

@@ -148,7 +148,7 @@ class Reference:
     """``conditional-comment``, ``noscript``, ``amp`` or ``text`` when not plain HTML markup."""
     classes: tuple[str, ...] = ()
     declared: tuple[str, ...] = ()
-    """Where each known dimension came from, for evidence (for example ``width=1``)."""
+    """Source of each known dimension, for evidence (for example ``width=1``)."""
 
 
 @dataclass(slots=True)
@@ -162,7 +162,7 @@ class ExtractResult:
     rule_matches: int = 0
     """Style-sheet selectors evaluated so far (bounded by ``MAX_RULE_MATCHES``)."""
     ancestor_hiding: dict[int, str | None] = field(default_factory=dict)
-    """Why each visited ancestor (by node id) is hidden, or None; shared ancestors are read once."""
+    """Hiding reason of each visited ancestor by node id (None when visible), so shared ancestors are read once."""
     in_noscript: frozenset[int] | None = None
     """Lexbor node ids inside ``<noscript>``; None means unknown (walk the ancestors)."""
 

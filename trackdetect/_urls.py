@@ -341,7 +341,10 @@ def find_tokens(parts: UrlParts, *, static_paths: str = "none") -> tuple[Token, 
         segments = []
     elif segments and _STATIC_EXTENSION.search(segments[-1]):
         # A file's own name is a content hash at most; its folders may still number the recipient.
-        segments = segments if static_paths == "all" else segments[:-1] if static_paths == "folders" else []
+        if static_paths == "folders":
+            segments = segments[:-1]
+        elif static_paths != "all":
+            segments = []
     for segment in segments[:64]:
         segment = unquote(segment)
         for piece in re.split(r"[;,]", segment):

@@ -17,7 +17,7 @@ SCHEMA_VERSION = "1.0"
 
 
 class Kind(str, Enum):
-    """What a finding is."""
+    """Kind of a finding."""
 
     PIXEL = "pixel"
     """A resource whose job is to report that the message was opened (or printed, forwarded)."""
@@ -36,7 +36,7 @@ class Kind(str, Enum):
 
 
 class Confidence(str, Enum):
-    """How sure trackdetect is that a finding is what its kind says."""
+    """Certainty that a finding is what its kind names."""
 
     HIGH = "high"
     MEDIUM = "medium"
@@ -52,7 +52,7 @@ _CONFIDENCE_ORDER = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.LOW: 2
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """Where a reference sits: MIME part path, element, attribute and document order."""
+    """Position of a reference: MIME part path, element, attribute, document order and context."""
 
     part: str
     element: str
@@ -91,7 +91,7 @@ class Hop:
     url: str
     vendor: str | None
     via: str
-    """How the next hop was found in this URL (for example ``query:url``), or ``""`` at the end."""
+    """Step that found the next hop in this URL (for example ``query:url``), or ``""`` at the end."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"url": self.url, "vendor": self.vendor, "via": self.via}
