@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from trackdetect import Finding, Report, clean_url, detect
+from trackdetect import Finding, Report, clean_url, detect, detect_html
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 RECIPIENT = "mira.okafor@example.net"
@@ -845,3 +845,17 @@ def test_clean_url_signed_reason(url: str, name: str) -> None:
     refused = clean_url(url).refused
     assert refused is not None
     assert name in refused
+
+
+def test_facebook_notification_link_leaks_address() -> None:
+    # Facebook's notification mail sends every link through /n/ with the recipient in n_m.
+    url = (
+        "https://www.facebook.com/n/?permalink.php&story_fbid=123&id=456&aref=789&medium=email"
+        "&mid=5e7f92a9090d1G5b06&bcode=2.34567890.ABCxyz&n_m=ann.lee%40example.org"
+    )
+    report = detect_html(f'<a href="{url.replace("&", "&amp;")}">See post</a>', recipients=["ann.lee@example.org"])
+    links = report.by_kind("tracked_link")
+    assert [finding.url for finding in links] == [url]
+    assert links[0].vendor == "Meta (Facebook)"
+    assert "TD303" in links[0].codes
+    assert [finding.leak.encoding for finding in report.by_kind("recipient_leak") if finding.leak] == ["percent"]

@@ -865,3 +865,25 @@ def test_parse_message_accepts_message() -> None:
     raw = _message("text/html; charset=utf-8", _html_page().encode())
     parsed: Message = email.message_from_bytes(raw)
     assert len(parse_message(parsed).html_parts) == 1
+
+
+def _related_message(html: str, content_id: str) -> bytes:
+    return (
+        "From: a@example.org\r\nTo: b@example.org\r\nSubject: photo\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/related; boundary="rel"\r\n\r\n'
+        "--rel\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        f"{html}\r\n"
+        "--rel\r\nContent-Type: image/gif\r\nContent-Transfer-Encoding: base64\r\n"
+        f"Content-ID: <{content_id}>\r\n\r\nR0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7\r\n--rel--\r\n"
+    ).encode()
+
+
+def test_cid_reference_resolved() -> None:
+    report = detect(_related_message('<img src="cid:photo@example.org">', "photo@example.org"))
+    assert "mime.missing-cid" not in _defect_codes(report)
+    assert not report.findings
+
+
+def test_cid_reference_missing_part() -> None:
+    report = detect(_related_message('<img src="cid:other@example.org">', "photo@example.org"))
+    assert "mime.missing-cid" in _defect_codes(report)

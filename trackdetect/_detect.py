@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.message import Message
 from functools import lru_cache
+from urllib.parse import unquote
 
 from . import _html, _params, _unwrap
 from ._errors import InputError
@@ -134,6 +135,9 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
     for body in parsed.text_parts:
         references.extend(_text_references(body.text, body.path, len(references)))
 
+    if parsed.headers:
+        defects.extend(_unresolved_cids(references, parsed))
+
     if len(references) > options.max_references:
         defects.append(
             Defect(
@@ -186,6 +190,20 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
 def _matcher_for(addresses: tuple[str, ...]) -> AddressMatcher:
     """Return a matcher for these addresses; an archive scan meets the same recipients often."""
     return AddressMatcher(addresses)
+
+
+def _unresolved_cids(references: Sequence[Reference], parsed: ParsedMessage) -> list[Defect]:
+    """Return a defect for each ``cid:`` reference that names no part of the message (RFC 2392)."""
+    missing = []
+    for reference in references:
+        if not reference.url.lower().startswith("cid:"):
+            continue
+        content_id = unquote(reference.url[4:]).strip().strip("<>").lower()
+        if content_id not in parsed.inline_images:
+            missing.append(
+                Defect("mime.missing-cid", f"cid:{content_id[:80]} names no part of the message", reference.part)
+            )
+    return missing
 
 
 def _text_references(text: str, part: str, start: int) -> list[Reference]:
