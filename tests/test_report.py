@@ -112,3 +112,24 @@ def test_every_finding_has_explanation() -> None:
     report = detect((FIXTURES / "css-background-and-event-pixels.eml").read_bytes())
     for finding in report.findings:
         assert explain(finding.explanation), finding.explanation
+
+
+def test_every_category_has_pixel_explanation() -> None:
+    from trackdetect import explain
+    from trackdetect._vendors import CATEGORIES
+
+    for category in CATEGORIES:
+        assert f"pixel:{category}" in _explanation_codes(), category
+        assert explain(f"pixel:{category}")
+
+
+def _explanation_codes() -> tuple[str, ...]:
+    from trackdetect._explain import EXPLANATION_CODES
+
+    return EXPLANATION_CODES
+
+
+def test_explanation_falls_back_to_kind() -> None:
+    from trackdetect import explain
+
+    assert explain("tracked_link:survey") == explain("tracked_link")

@@ -37,9 +37,54 @@ _TEXTS: dict[str, str] = {
         "An inbox-monitoring beacon: reports to a deliverability service that and when the message was "
         "opened, and by which mail client."
     ),
+    "pixel:esp": (
+        "An email service's open tracker: tells the sender each time you open this message, when, from which IP "
+        "address (roughly where you are) and with which mail app."
+    ),
+    "pixel:marketing_automation": (
+        "A marketing-automation tracker: records each opening in your profile at the sender, with time, IP address "
+        "and device, and can trigger follow-up mail."
+    ),
+    "pixel:transactional": (
+        "A transactional email service's open tracker: tells the sender that and when you opened this message, and "
+        "from which IP address."
+    ),
+    "pixel:newsletter_platform": (
+        "A newsletter platform's open tracker: tells the publisher each time you open this issue, when and from which "
+        "IP address and mail app."
+    ),
+    "pixel:customer_messaging": (
+        "A customer-messaging platform's open tracker: adds each opening, with time, IP address and device, to the "
+        "profile the company keeps on you."
+    ),
+    "pixel:first_party": (
+        "The sender's own open tracker: tells the company that and when you opened this message, from which IP "
+        "address and device, tied to your account."
+    ),
+    "pixel:survey": "A survey service's open tracker: tells the sender that and when you opened the invitation.",
+    "pixel:events": "An event platform's open tracker: tells the organiser that and when you opened this message.",
+    "pixel:ecommerce": (
+        "A shop platform's open tracker: tells the shop each time you open this message, when and from which IP address."
+    ),
+    "pixel:affiliate": (
+        "An affiliate network's beacon: records the opening so that the network can credit a referral and follow you "
+        "to a purchase."
+    ),
     "tracked_link": (
         "Clicking this link first visits a tracker that records who you are, which link you clicked and when, "
         "then forwards you to the page."
+    ),
+    "tracked_link:sales_engagement": (
+        "A sales tracker's link: the salesperson is notified, often at once, when you click it and which page you chose."
+    ),
+    "tracked_link:ad_network": (
+        "An ad network's link: the click is added to an advertising profile that networks share, then you are sent on."
+    ),
+    "tracked_link:affiliate": (
+        "An affiliate link: the network records your click, and any purchase after it, to pay a commission."
+    ),
+    "tracked_link:first_party": (
+        "The sender's own click tracker: the company records that you, from your account, clicked this link and when."
     ),
     "tracked_image": (
         "A visible image whose address identifies you: loading it tells the sender that you opened the "
