@@ -64,7 +64,8 @@ _TEXTS: dict[str, str] = {
     "pixel:survey": "A survey service's open tracker: tells the sender that and when you opened the invitation.",
     "pixel:events": "An event platform's open tracker: tells the organiser that and when you opened this message.",
     "pixel:ecommerce": (
-        "A shop platform's open tracker: tells the shop each time you open this message, when and from which IP address."
+        "A shop platform's open tracker: tells the shop each time you open this message, when and from which "
+        "IP address."
     ),
     "pixel:affiliate": (
         "An affiliate network's beacon: records the opening so that the network can credit a referral and follow you "
@@ -75,7 +76,8 @@ _TEXTS: dict[str, str] = {
         "then forwards you to the page."
     ),
     "tracked_link:sales_engagement": (
-        "A sales tracker's link: the salesperson is notified, often at once, when you click it and which page you chose."
+        "A sales tracker's link: the salesperson is notified, often at once, when you click it and which page "
+        "you chose."
     ),
     "tracked_link:ad_network": (
         "An ad network's link: the click is added to an advertising profile that networks share, then you are sent on."
