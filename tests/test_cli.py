@@ -84,12 +84,13 @@ def test_stdin_is_read(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFi
     assert json.loads(capsys.readouterr().out)["tracked"] is True
 
 
-def test_garbage_input_is_not_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_garbage_input_reports_defects(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The report is still printed for scripts, and the exit status marks the input error.
     path = tmp_path / "junk.eml"
     path.write_bytes(bytes(range(256)) * 10)
     status = main(["--json", str(path)])
     data = json.loads(capsys.readouterr().out)
-    assert status == EXIT_CLEAN
+    assert status == EXIT_ERROR
     assert data["defects"]
 
 
@@ -181,3 +182,53 @@ def test_rules_doc_is_current() -> None:
 
     expected = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
     assert rules_markdown() == expected, "docs/rules.md is stale: run 'trackdetect rules --markdown > docs/rules.md'"
+
+
+def test_jsonl_lines_match_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    import jsonschema
+
+    from trackdetect.report import load_schema
+
+    main(["--jsonl", str(TRACKED), str(CLEAN)])
+    for line in capsys.readouterr().out.splitlines():
+        jsonschema.validate(json.loads(line), load_schema())
+
+
+def test_nul_in_charset_is_not_a_crash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "nul.eml"
+    path.write_bytes(b'From: a@example.org\nContent-Type: text/html; charset="\x00utf-8"\n\n<p>hi</p>\n')
+    assert main(["--json", str(path)]) == EXIT_CLEAN
+    assert json.loads(capsys.readouterr().out)["defects"]
+
+
+def test_empty_file_is_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "empty.eml"
+    path.write_bytes(b"")
+    assert main([str(path)]) == EXIT_ERROR
+    assert "not an email message" in capsys.readouterr().err
+
+
+def test_unknown_rule_code_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--select", "XX999", str(TRACKED)]) == EXIT_ERROR
+    assert "unknown rule code" in capsys.readouterr().err
+
+
+def test_mbox_on_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    box = (
+        b"From a@example.com Mon Jan  1 00:00:00 2024\n"
+        + TRACKED.read_bytes().replace(b"\r\n", b"\n")
+        + b"\nFrom b@example.com Mon Jan  1 00:00:00 2024\n"
+        + CLEAN.read_bytes().replace(b"\r\n", b"\n")
+    )
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(box)))
+    assert main(["--mbox", "--jsonl", "-"]) == EXIT_TRACKED
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["file"] for line in lines] == ["<stdin>#1", "<stdin>#2"]
+
+
+def test_closed_pipe_is_quiet() -> None:
+    script = "import sys; from trackdetect.cli import entry_point; sys.argv = ['trackdetect', '-v'] + sys.argv[1:]; entry_point()"
+    command = f'{sys.executable} -c "{script}" {TRACKED} {TRACKED} {TRACKED} | head -n 1'
+    result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
+    assert "Broken pipe" not in result.stderr
+    assert "Traceback" not in result.stderr

@@ -193,6 +193,7 @@ def _decode_word(match: re.Match[str], parsed: ParsedMessage | None) -> str:
     charset = charset.split("*", 1)[0].lower()  # RFC 2231 language suffix
     try:
         if encoding == "B":
+            payload = payload.rstrip("=")
             data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
         else:
             data = quopri.decodestring(payload.replace("_", " ").encode("ascii", "replace"), header=True)
@@ -200,7 +201,7 @@ def _decode_word(match: re.Match[str], parsed: ParsedMessage | None) -> str:
         return match.group(0)
     try:
         return data.decode(codecs.lookup(_CHARSET_ALIASES.get(charset, charset)).name)
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, UnicodeDecodeError, ValueError):
         if parsed is not None:
             parsed.defects.append(
                 Defect("header.bad-encoded-word", f"encoded word in unknown or wrong charset {charset[:40]!r}")
@@ -489,7 +490,7 @@ def _decode_charset(data: bytes, part: Message, path: str, parsed: ParsedMessage
     if charset:
         try:
             codec = codecs.lookup(_CHARSET_ALIASES.get(charset, charset)).name
-        except LookupError:
+        except (LookupError, ValueError):
             parsed.defects.append(Defect("mime.unknown-charset", f"unknown charset {charset[:40]!r}", path))
             codec = ""
         if codec:

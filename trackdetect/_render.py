@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._explain import explain
-from .report import Finding, Kind, Report
+from .report import TRACKING_KINDS, Confidence, Finding, Kind, Report
 
 _HEADINGS = {
     Kind.PIXEL: "Open-tracking pixels",
@@ -39,14 +39,32 @@ def _finding_lines(finding: Finding, verbose: bool) -> list[str]:
         if finding.destination:
             lines.append(f"    goes to {_short(finding.destination, _URL_WIDTH - 9)}")
     location = finding.location
-    where = f"part {location.part}, <{location.element}> {location.attribute}"
-    if location.context:
-        where += f" ({location.context})"
+    if location.element == "text":
+        where = f"part {location.part}, URL in plain text"
+    else:
+        where = f"part {location.part}, <{location.element}> {location.attribute}"
+        if location.context:
+            where += f" ({location.context})"
     lines.append(f"    {where}; rules {', '.join(finding.codes)}")
     if verbose:
         for hit in finding.rules:
             lines.append(f"      {hit.code} {hit.name}: {hit.evidence}")
     return lines
+
+
+def _one_per_leak(findings: list[Finding]) -> list[Finding]:
+    """Keep one finding per (address, encoding, receiver): a leak repeated in many links reads once."""
+    seen: set[tuple[str, str, str]] = set()
+    kept = []
+    for finding in findings:
+        if finding.leak is None:
+            kept.append(finding)
+            continue
+        key = (finding.leak.address, finding.leak.encoding, finding.leak.receiver)
+        if key not in seen:
+            seen.add(key)
+            kept.append(finding)
+    return kept
 
 
 def render_text(report: Report, source: str = "", *, verbose: bool = False) -> str:
@@ -64,8 +82,11 @@ def render_text(report: Report, source: str = "", *, verbose: bool = False) -> s
     if report.sending_platforms:
         lines.append(f"  Sent through (from headers): {', '.join(report.sending_platforms)}")
 
+    possible = [f for f in report.findings if f.kind in TRACKING_KINDS and f.confidence is Confidence.LOW]
     for kind, heading in _HEADINGS.items():
-        findings = [finding for finding in report.findings if finding.kind is kind]
+        findings = [finding for finding in report.findings if finding.kind is kind and finding not in possible]
+        if kind is Kind.RECIPIENT_LEAK:
+            findings = _one_per_leak(findings)
         if kind is Kind.REMOTE_CONTENT and not verbose:
             if findings:
                 lines.append(f"\n  {len(findings)} other remote resources (use --verbose to list them)")
@@ -81,6 +102,13 @@ def render_text(report: Report, source: str = "", *, verbose: bool = False) -> s
             lines.extend(_finding_lines(finding, verbose))
         if len(shown) < len(findings):
             lines.append(f"    ... and {len(findings) - len(shown)} more (use --verbose)")
+    if possible:
+        lines.append(f"\n  Possible tracking, low confidence ({len(possible)}); not counted in the verdict:")
+        for finding in possible if verbose else possible[:_MAX_PER_KIND]:
+            lines.append(f"  - {finding.kind.value.replace('_', ' ')}: {_short(finding.url)}")
+            lines.append(f"    {', '.join(hit.evidence for hit in finding.rules if hit.weight)}")
+        if not verbose and len(possible) > _MAX_PER_KIND:
+            lines.append(f"    ... and {len(possible) - _MAX_PER_KIND} more (use --verbose)")
     if report.defects:
         lines.append(f"\n  Problems reading the message ({len(report.defects)}):")
         for defect in report.defects[: None if verbose else 5]:

@@ -272,6 +272,9 @@ def is_opaque_token(value: str) -> bool:
     pieces = [piece for piece in re.split(r"[-_.~@]", value) if piece]
     if pieces and all(piece.isalpha() or _SLUG_NUMBER.fullmatch(piece) for piece in pieces):
         return False
+    if len(pieces) >= 3 and sum(len(piece) for piece in pieces if piece.isalpha()) >= 0.75 * sum(map(len, pieces)):
+        # A readable slug with a short code in it ("walter-auto-ladegeraet-2in1").
+        return False
     if len(value) < 12:
         return False
     digits = sum(map(str.isdigit, value))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import logging
 import mailbox
 import os
@@ -81,7 +82,10 @@ def _messages(path: str, as_mbox: bool) -> Iterator[tuple[str, bytes]]:
         data = sys.stdin.buffer.read(MAX_MESSAGE_BYTES + 1)
         if len(data) > MAX_MESSAGE_BYTES:
             raise _UsageError(f"<stdin>: input is larger than {MAX_MESSAGE_BYTES // (1024 * 1024)} MiB")
-        yield "<stdin>", data
+        if as_mbox:
+            yield from _split_mbox(data, "<stdin>")
+        else:
+            yield "<stdin>", data
         return
     file = Path(path)
     if not file.exists():
@@ -90,15 +94,45 @@ def _messages(path: str, as_mbox: bool) -> Iterator[tuple[str, bytes]]:
         raise _UsageError(f"{path}: is a directory; pass the message files inside it")
     if as_mbox:
         box = mailbox.mbox(file, create=False)
+        count = 0
         try:
-            for number, key in enumerate(box.iterkeys(), start=1):
-                yield f"{path}#{number}", box.get_bytes(key)
+            for count, key in enumerate(box.iterkeys(), start=1):
+                yield f"{path}#{count}", box.get_bytes(key)
         finally:
             box.close()
+        if count == 0:
+            raise _UsageError(f"{path}: no messages found; an mbox starts each message with a 'From ' line")
         return
     if file.stat().st_size > MAX_MESSAGE_BYTES:
         raise _UsageError(f"{path}: file is larger than {MAX_MESSAGE_BYTES // (1024 * 1024)} MiB")
     yield path, file.read_bytes()
+
+
+_MBOX_SEPARATOR = re.compile(rb"^From [^\r\n]*\r?\n", re.M)
+
+
+def _split_mbox(data: bytes, name: str) -> Iterator[tuple[str, bytes]]:
+    """Yield the messages of an mbox read from standard input."""
+    starts = [
+        match
+        for match in _MBOX_SEPARATOR.finditer(data)
+        if match.start() == 0 or data[match.start() - 1 : match.start()] == b"\n"
+    ]
+    if not starts:
+        raise _UsageError(f"{name}: no messages found; an mbox starts each message with a 'From ' line")
+    for number, match in enumerate(starts, start=1):
+        end = starts[number].start() if number < len(starts) else len(data)
+        body = re.sub(rb"^>(>*From )", rb"\1", data[match.end() : end], flags=re.M)
+        yield f"{name}#{number}", body
+
+
+def _check_codes(codes: tuple[str, ...], option: str) -> None:
+    """Reject rule codes and prefixes that name no rule, so a typo cannot silence detection."""
+    from .rules import ALL_CODES
+
+    for code in codes:
+        if not any(known.startswith(code) for known in ALL_CODES) or len(code) < 3:
+            raise _UsageError(f"{option}: unknown rule code or prefix {code!r}; run 'trackdetect rules' for the codes")
 
 
 def _options(args: argparse.Namespace) -> Options:
@@ -122,9 +156,13 @@ def _options(args: argparse.Namespace) -> Options:
         from ._vendors import load_vendor_index
 
         index = load_vendor_index(extra)
+    select = normalize_codes(args.select.split(","))
+    ignore = normalize_codes(args.ignore.split(","))
+    _check_codes(select, "--select")
+    _check_codes(ignore, "--ignore")
     return Options(
-        select=normalize_codes(args.select.split(",")),
-        ignore=normalize_codes(args.ignore.split(",")),
+        select=select,
+        ignore=ignore,
         vendor_index=index,
         parameter_rules=parameter_rules,
         blocklist=blocklist,
@@ -186,6 +224,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(render_text(report, name, verbose=args.verbose))
                 if report.tracked:
                     status = EXIT_TRACKED
+                if any(defect.code == "mime.not-email" for defect in report.defects):
+                    print(f"trackdetect: {name}: not an email message (no headers found)", file=sys.stderr)
+                    failed = True
+        except BrokenPipeError:
+            raise
         except _UsageError as error:
             print(f"trackdetect: {error}", file=sys.stderr)
             failed = True
