@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import logging
 import mailbox
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
