@@ -184,3 +184,40 @@ def test_missing_data_folder_gives_empty_lists(tmp_path: Path) -> None:
     saved = load_saved_lists(tmp_path / "absent")
     assert saved.vendor_documents == ()
     assert saved.blocklist is None
+
+
+def test_adblock_exception_cancels_match() -> None:
+    blocklist = parse_adblock("||pixels.example.net^\n@@||pixels.example.net/allowed^\n", "t")
+    allowed = split_url("https://pixels.example.net/allowed/banner.png")
+    blocked = split_url("https://pixels.example.net/p.gif")
+    assert allowed is not None and blocked is not None
+    assert blocklist.match(allowed) is None
+    assert blocklist.match(blocked) == "||pixels.example.net^"
+
+
+def test_adblock_image_option_skips_links() -> None:
+    blocklist = parse_adblock("||clicks.example.net^$image\n", "t")
+    parts = split_url("https://clicks.example.net/go")
+    assert parts is not None
+    assert blocklist.match(parts) == "||clicks.example.net^"
+    assert blocklist.match(parts, link=True) is None
+
+
+def test_adblock_page_only_filters_skipped() -> None:
+    blocklist = parse_adblock("||popups.example.net^$popup\n||frames.example.net^$document\n", "t")
+    assert not blocklist.hosts
+
+
+def test_blocklist_names_vendor() -> None:
+    blocklist = parse_adblock("||pixels.example.net^\n", "EasyPrivacy")
+    report = detect_html(
+        '<img src="https://pixels.example.net/p.gif?u=8f3a91d0c2b7e5f4a1c3" width="1" height="1">',
+        options=Options(blocklist=blocklist),
+    )
+    assert report.findings[0].vendor == "listed in EasyPrivacy"
+
+
+def test_failed_first_download_says_nothing_saved(server: str, tmp_path: Path) -> None:
+    outcomes = update_lists([f"{server}/missing"], folder=tmp_path, timeout=5)
+    assert outcomes[0][1].endswith("nothing saved")
+    assert not outcomes[0][1].startswith(f"failed: {server}")

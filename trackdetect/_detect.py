@@ -288,7 +288,7 @@ class _Judge:
         self.resource_rules = tuple(r for r in RULES if "resource" in r.roles and options.rule_enabled(r.code))
         self.link_rules = tuple(r for r in RULES if "link" in r.roles and options.rule_enabled(r.code))
         self.url_counts = Counter(ref.url for ref in references if ref.role == "resource")
-        self._facts: dict[tuple[str, str], _UrlFacts | None] = {}
+        self._facts: dict[tuple[str, str, bool], _UrlFacts | None] = {}
         self.visible_folders = {_folder(ref.url) for ref in references if ref.role == "resource" and not ref.hidden}
 
     def run(self) -> list[Finding]:
@@ -347,10 +347,11 @@ class _Judge:
             if judged != url:
                 hops.append(Hop(judged, None, ""))
         static_paths = _static_path_search(reference, self.visible_folders)
-        facts = self._facts.get((judged, static_paths))
+        link = reference.role != "resource"
+        facts = self._facts.get((judged, static_paths, link))
         if facts is None:
-            facts = self._analyze(judged, static_paths)
-            self._facts[(judged, static_paths)] = facts
+            facts = self._analyze(judged, static_paths, link)
+            self._facts[(judged, static_paths, link)] = facts
         if facts is None:
             return None
         subject = Subject(
@@ -370,7 +371,7 @@ class _Judge:
         )
         return subject, hops
 
-    def _analyze(self, judged: str, static_paths: str) -> _UrlFacts | None:
+    def _analyze(self, judged: str, static_paths: str, link: bool) -> _UrlFacts | None:
         """Compute everything the rules read from one URL; done once per distinct URL."""
         judged_parts = split_url(judged)
         if judged_parts is None:
@@ -382,9 +383,11 @@ class _Judge:
             if _params.known_parameter_class(name, value) is _params.ParamClass.RECIPIENT_ID
         ]
         vendors = self.index.match(judged_parts)
-        if static_paths == "none" and any(match.role != "content" for match in vendors):
-            # On a tracking vendor's host even a .css or .png path may number the recipient.
-            static_paths = "folders"
+        if static_paths == "none" and not _STATIC_FILE.search(judged_parts.path):
+            if any(match.role != "content" for match in vendors):
+                # On a tracking vendor's host a style sheet or font path may number the recipient.
+                # Image folders there are usually account ids, so they stay unsearched.
+                static_paths = "folders"
         campaign = {
             name for name, value in params if _params.known_parameter_class(name, value) is _params.ParamClass.CAMPAIGN
         }
@@ -407,7 +410,7 @@ class _Judge:
             destination=_unwrap.embedded_destination(judged),
             leaks=leaks,
             address=address,
-            blocklist_match=blocklist.match(judged_parts) if blocklist is not None else None,
+            blocklist_match=blocklist.match(judged_parts, link=link) if blocklist is not None else None,
             listed_parameters=(
                 rules.tracking_parameters(judged, [name for name, _value in params]) if rules and params else []
             ),
@@ -492,6 +495,8 @@ class _Judge:
         if kind is Kind.REMOTE_CONTENT and not self.options.include_remote_content:
             return None
         vendor_names = self._vendor_names(subject.vendors)
+        if subject.blocklist_match and not vendor_names and self.options.blocklist is not None:
+            vendor_names.append(f"listed in {self.options.blocklist.name}")
         for hop in hops:
             # Wrappers and proxies act for the recipient's side; they are never the tracker.
             if hop.vendor and hop.vendor not in vendor_names and not hop.via.startswith(_WRAPPER_KINDS):
@@ -644,8 +649,8 @@ def _judge_resource(subject: Subject, codes: set[str]) -> tuple[Kind | None, Con
     if identifier:
         explicit = bool(codes & {"TD404", "TD701"})
         return Kind.TRACKED_IMAGE, Confidence.MEDIUM if explicit else Confidence.LOW
-    if vendor_tracking and not subject.is_vendor_content:
-        return Kind.TRACKED_IMAGE, Confidence.LOW
+    # A visible image on a tracker's host but without an identifier: the host learns of the
+    # opening, not who opened. It is remote content, with the vendor named.
     return Kind.REMOTE_CONTENT, Confidence.LOW
 
 

@@ -104,9 +104,26 @@ class BlockList:
     host_paths: tuple[tuple[str, str], ...] = ()
     paths: tuple[str, ...] = ()
     _by_domain: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict, compare=False)
+    exceptions: tuple[tuple[str, str], ...] = ()
+    """``@@`` exception filters as (host, path prefix); a match on one cancels every filter."""
+    resource_only: frozenset[str] = frozenset()
+    """Filters with a resource type option (``$image``, ``$stylesheet``...): not applied to links."""
 
-    def match(self, parts: UrlParts) -> str | None:
-        """Return the filter that matches the URL, or None."""
+    def match(self, parts: UrlParts, *, link: bool = False) -> str | None:
+        """Return the filter that matches the URL, or None.
+
+        ``link`` is true for a URL that is followed on click rather than fetched, which
+        filters limited to a resource type (``$image``) do not cover.
+        """
+        for host, path in self.exceptions:
+            if host_matches(parts.host, host) and parts.path.startswith(path):
+                return None
+        found = self._match(parts)
+        if found is not None and link and found in self.resource_only:
+            return None
+        return found
+
+    def _match(self, parts: UrlParts) -> str | None:
         labels = parts.host.split(".")
         for start in range(len(labels) - 1):
             candidate = ".".join(labels[start:])
@@ -126,37 +143,59 @@ def parse_adblock(text: str, name: str = "block list") -> BlockList:
     """Compile the network filters of an Adblock Plus list that trackdetect can use offline.
 
     ``||host^`` filters become host matches, ``||host/path`` filters host and path prefix
-    matches, and plain ``/path`` filters substring matches on path and query. Exception
-    rules (``@@``), cosmetic rules (``##``), regular-expression rules and rules with
-    wildcards are skipped: they cannot be read without a browser's context.
+    matches, and plain ``/path`` filters substring matches on path and query. ``@@``
+    exceptions of the ``||host`` forms cancel matches. A resource type option (``$image``,
+    ``$stylesheet``...) keeps a filter off links, and filters for documents, pop-ups or
+    scripts only are skipped. Cosmetic rules (``##``), regular-expression rules and rules
+    with wildcards are skipped: they cannot be read without a browser's context.
     """
     hosts: set[str] = set()
     host_paths: dict[str, list[tuple[str, str]]] = {}
     paths: list[str] = []
+    exceptions: list[tuple[str, str]] = []
+    resource_only: set[str] = set()
     count = 0
     for line in text.splitlines():
         line = line.strip()
-        if not line or line.startswith(("!", "[", "@@")) or "##" in line or "#@#" in line or "#?#" in line:
+        if not line or line.startswith(("!", "[")) or "##" in line or "#@#" in line or "#?#" in line:
             continue
         if "*" in line or (line.startswith("/") and line.endswith("/")):
             continue
         count += 1
         if count > MAX_RULES:
             break
-        match = _HOST_FILTER.match(line.lower())
-        if match:
-            host, tail = match.group(1), match.group(2)
-            if not tail or tail == "^":
-                hosts.add(host)
-            else:
-                host_paths.setdefault(_last_two_labels(host), []).append((host, tail.rstrip("^")))
+        exception = line.startswith("@@")
+        filter_text, _, option_text = line.removeprefix("@@").partition("$")
+        options = {option.strip().lower() for option in option_text.split(",") if option.strip()}
+        if options & _PAGE_ONLY_OPTIONS and not options & _RESOURCE_OPTIONS:
             continue
-        path_match = _PATH_FILTER.match(line)
-        if path_match:
+        match = _HOST_FILTER.match(filter_text.lower())
+        if match:
+            host, tail = match.group(1), (match.group(2) or "").rstrip("^")
+            if exception:
+                exceptions.append((host, tail or "/"))
+                continue
+            if not tail:
+                hosts.add(host)
+                label = f"||{host}^"
+            else:
+                host_paths.setdefault(_last_two_labels(host), []).append((host, tail))
+                label = f"||{host}{tail}"
+            if options & _RESOURCE_OPTIONS:
+                resource_only.add(label)
+            continue
+        path_match = _PATH_FILTER.match(filter_text)
+        if path_match and not exception:
             paths.append(path_match.group(1))
+            if options & _RESOURCE_OPTIONS:
+                resource_only.add(path_match.group(1))
     by_domain = {key: tuple(value) for key, value in host_paths.items()}
     flat = tuple(item for value in host_paths.values() for item in value)
-    return BlockList(name, frozenset(hosts), flat, tuple(paths), by_domain)
+    return BlockList(name, frozenset(hosts), flat, tuple(paths), by_domain, tuple(exceptions), frozenset(resource_only))
+
+
+_RESOURCE_OPTIONS = frozenset({"image", "stylesheet", "font", "media", "object", "xmlhttprequest", "ping", "other"})
+_PAGE_ONLY_OPTIONS = frozenset({"document", "popup", "subdocument", "script", "websocket"})
 
 
 def _last_two_labels(host: str) -> str:
@@ -225,6 +264,8 @@ def load_saved_lists(folder: Path | None = None) -> SavedLists:
     block_hosts: set[str] = set()
     block_paths: list[str] = []
     host_paths: dict[str, list[tuple[str, str]]] = {}
+    block_exceptions: list[tuple[str, str]] = []
+    resource_only: set[str] = set()
     if not folder.is_dir():
         return SavedLists()
     for path in sorted(folder.iterdir()):
@@ -243,6 +284,8 @@ def load_saved_lists(folder: Path | None = None) -> SavedLists:
             parsed = parse_adblock(content.decode("utf-8", "replace"), path.name)
             block_hosts |= parsed.hosts
             block_paths.extend(parsed.paths)
+            block_exceptions.extend(parsed.exceptions)
+            resource_only |= parsed.resource_only
             for key, value in parsed._by_domain.items():
                 host_paths.setdefault(key, []).extend(value)
     rules = ParameterRules(tuple(providers)) if providers else None
@@ -250,7 +293,15 @@ def load_saved_lists(folder: Path | None = None) -> SavedLists:
     if block_hosts or block_paths or host_paths:
         by_domain = {key: tuple(value) for key, value in host_paths.items()}
         flat = tuple(item for value in host_paths.values() for item in value)
-        blocklist = BlockList("saved lists", frozenset(block_hosts), flat, tuple(block_paths), by_domain)
+        blocklist = BlockList(
+            "your block lists",
+            frozenset(block_hosts),
+            flat,
+            tuple(block_paths),
+            by_domain,
+            tuple(block_exceptions),
+            frozenset(resource_only),
+        )
     return SavedLists(tuple(documents), rules, blocklist)
 
 
@@ -331,8 +382,9 @@ def update_lists(
             )
             kind = validate_list(content, name)
         except (UpdateError, DataError) as error:
-            logger.warning("%s", error)
-            outcomes.append((url, f"failed: {error}; kept the previous copy"))
+            logger.debug("%s", error)
+            kept = "kept the saved copy" if (folder / name).exists() else "nothing saved"
+            outcomes.append((url, f"failed: {str(error).removeprefix(url + ': ')}; {kept}"))
             continue
         path = save_list(content, name, folder)
         outcomes.append((url, f"saved {kind} list to {path} ({len(content)} bytes)"))
