@@ -383,11 +383,11 @@ class _Judge:
             if _params.known_parameter_class(name, value) is _params.ParamClass.RECIPIENT_ID
         ]
         vendors = self.index.match(judged_parts)
-        if static_paths == "none" and not _STATIC_FILE.search(judged_parts.path):
-            if any(match.role != "content" for match in vendors):
-                # On a tracking vendor's host a style sheet or font path may number the recipient.
-                # Image folders there are usually account ids, so they stay unsearched.
-                static_paths = "folders"
+        tracking_host = any(match.role != "content" for match in vendors)
+        if static_paths == "none" and tracking_host and not _STATIC_FILE.search(judged_parts.path):
+            # On a tracking vendor's host a style sheet or font path may number the recipient.
+            # Image folders there are usually account ids, so they stay unsearched.
+            static_paths = "folders"
         campaign = {
             name for name, value in params if _params.known_parameter_class(name, value) is _params.ParamClass.CAMPAIGN
         }
