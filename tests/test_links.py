@@ -8,6 +8,7 @@ and checks the findings a user would read.
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from urllib.parse import quote
 
@@ -859,3 +860,15 @@ def test_facebook_notification_link_leaks_address() -> None:
     assert links[0].vendor == "Meta (Facebook)"
     assert "TD303" in links[0].codes
     assert [finding.leak.encoding for finding in report.by_kind("recipient_leak") if finding.leak] == ["percent"]
+
+
+def test_signed_download_link_not_cleaned() -> None:
+    expected = json.loads((FIXTURES / "links-signed-download.expected.json").read_text(encoding="utf-8"))
+    download = next(url for url in expected["not_flagged"] if "X-Amz-Signature" in url)
+    report = detect((FIXTURES / "links-signed-download.eml").read_bytes(), recipients=expected["recipients"])
+    assert download not in {finding.url for finding in report.findings}
+    result = clean_url(download)
+    assert result.url == download
+    assert result.removed == ()
+    assert result.refused is not None
+    assert "X-Amz-Signature" in result.refused

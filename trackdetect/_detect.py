@@ -62,6 +62,7 @@ _WRAPPER_KINDS = (
     f"{_unwrap.MAIL_REDIRECT}:",
     f"{_unwrap.SHORTENER}:",
 )
+_SIGNING_PARAMETER = re.compile(r"(?i)x-amz-|x-goog-|expires$|key-pair-id$|policy$|signature$|sig$")
 _IDENTIFIER_RULES = frozenset({"TD402", "TD404", "TD701", "TD702"})
 _FONT_OR_STYLE = re.compile(r"^(?:css:@font-face|css:@import|style:@font-face)$")
 _VISIBLE_SIZE = 20.0
@@ -388,8 +389,16 @@ class _Judge:
             # On a tracking vendor's host a style sheet or font path may number the recipient.
             # Image folders there are usually account ids, so they stay unsearched.
             static_paths = "folders"
+        # Campaign tags are the same for every recipient, and the signing parameters of a signed
+        # URL (S3, CloudFront, Google Cloud Storage) belong to the URL rather than to a reader,
+        # so neither counts as a per-recipient token.
+        classes = {name: _params.known_parameter_class(name, value) for name, value in params}
+        signed = _params.ParamClass.SIGNATURE in classes.values()
         campaign = {
-            name for name, value in params if _params.known_parameter_class(name, value) is _params.ParamClass.CAMPAIGN
+            name
+            for name, param_class in classes.items()
+            if param_class in (_params.ParamClass.CAMPAIGN, _params.ParamClass.SIGNATURE)
+            or (signed and _SIGNING_PARAMETER.match(name))
         }
         tokens = tuple(
             token
