@@ -1,4 +1,4 @@
-"""Accuracy on the shared corpus of real, hand-labelled messages.
+"""Accuracy on a development corpus of real, hand-labelled messages.
 
 The corpus lives outside the repository (``../shared/corpus`` next to the checkout, or
 the folder named by ``TRACKDETECT_CORPUS``); the tests skip when it is absent. Run this

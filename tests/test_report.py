@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 import jsonschema
@@ -13,7 +14,9 @@ from trackdetect import Kind, detect, detect_html
 from trackdetect.report import SCHEMA_VERSION, Finding, load_schema
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-CORPUS_RAW = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "raw"
+CORPUS_RAW = (
+    Path(os.environ.get("TRACKDETECT_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus")) / "raw"
+)
 VALIDATOR = jsonschema.Draft202012Validator(load_schema())
 FIXTURE_FILES = sorted(FIXTURES.glob("*.eml"))
 
