@@ -136,3 +136,15 @@ def test_explanation_falls_back_to_kind() -> None:
     from trackdetect import explain
 
     assert explain("tracked_link:survey") == explain("tracked_link")
+
+
+def test_strict_option_raises_on_defect() -> None:
+    from trackdetect import InputError, Options
+
+    with pytest.raises(InputError, match="mime.not-email"):
+        detect(b"\x00\x01 not a message", options=Options(strict=True))
+
+
+def test_default_option_records_defect() -> None:
+    report = detect(b"\x00\x01 not a message")
+    assert "mime.not-email" in [defect.code for defect in report.defects]

@@ -641,8 +641,8 @@ def _judge_resource(subject: Subject, codes: set[str]) -> tuple[Kind | None, Con
             return Kind.PIXEL, Confidence.HIGH
         if reference.event == "hover":
             return Kind.REMOTE_CONTENT, Confidence.LOW
-        # A static print or forward image still tells its server that the event happened,
-        # but not who made it happen: reported, without deciding the verdict.
+        # A static print or forward image still reveals to its server that the event happened,
+        # but not who caused it. It is reported without deciding the verdict.
         return Kind.PIXEL, Confidence.LOW
     if tiny and not _is_spacer(subject, codes):
         strong = identifier or vendor_tracking or words or hidden

@@ -392,7 +392,7 @@ def _raw_payload(payload: str | bytes) -> bytes:
 
     The bytes parser keeps non-ASCII bytes as surrogate escapes, which ``ascii`` with
     ``surrogateescape`` turns back into the original bytes. A message built from text
-    (a ``Message`` parsed from ``str``) holds real characters instead; those are encoded
+    (a ``Message`` parsed from ``str``) contains real characters instead; those are encoded
     as UTF-8, which is what the charset step then expects.
     """
     if isinstance(payload, bytes):
