@@ -141,7 +141,7 @@ def test_explanation_falls_back_to_kind() -> None:
 def test_strict_option_raises_on_defect() -> None:
     from trackdetect import InputError, Options
 
-    with pytest.raises(InputError, match="mime.not-email"):
+    with pytest.raises(InputError, match=r"mime\.not-email"):
         detect(b"\x00\x01 not a message", options=Options(strict=True))
 
 
