@@ -872,3 +872,17 @@ def test_signed_download_link_not_cleaned() -> None:
     assert result.removed == ()
     assert result.refused is not None
     assert "X-Amz-Signature" in result.refused
+
+
+@pytest.mark.parametrize(
+    ("url", "tracked"),
+    [
+        ("https://newsletter.shop.example.com/d?o0c3tok00bmx3ed0d0000lgq00000000c5dbh3g05a2kqz", True),
+        ("https://www.shop.example.com/d?q=shoes", False),
+        ("https://www.shop.example.com/d", False),
+    ],
+)
+def test_inxmail_short_path_shape(url: str, tracked: bool) -> None:
+    report = detect_html(f'<a href="{url}">Read more</a>')
+    vendors = [finding.vendor for finding in report.by_kind("tracked_link")]
+    assert (vendors == ["Inxmail"]) is tracked

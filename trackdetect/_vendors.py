@@ -297,10 +297,19 @@ def _compile_shape(raw: Any, where: str) -> Shape:
             raise DataError(f"{where}: invalid query regular expression {raw['query']!r}: {error}") from error
     if domain is None and host is None:
         root_only = prefix is None and compiled is not None and compiled.pattern == "^/$" and query_keys
-        if not root_only and (prefix is None or len(prefix) < 3):
+        # A one-letter path (Inxmail's "/d?o<token>") is specific enough only when the whole path
+        # is anchored and the query must match a pattern.
+        short_exact = (
+            prefix is not None
+            and len(prefix) == 2
+            and compiled is not None
+            and compiled.pattern.endswith("$")
+            and query_pattern is not None
+        )
+        if not (root_only or short_exact) and (prefix is None or len(prefix) < 3):
             raise DataError(
                 f"{where}: a shape for any host needs a prefix of at least two characters after '/', "
-                "or path '^/$' with query_keys"
+                "path '^/$' with query_keys, or a one-letter prefix with an anchored path and a query pattern"
             )
         if compiled is None and not query_keys:
             raise DataError(f"{where}: a shape for any host needs a path or query_keys besides its prefix")
