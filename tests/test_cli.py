@@ -232,3 +232,13 @@ def test_closed_pipe_is_quiet() -> None:
     result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
     assert "Broken pipe" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_invisible_characters_are_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "hidden.eml"
+    path.write_bytes("From: Bank\U000e0139 <a@example.org>\nSubject: Hi\u202e\n\nhello\n".encode())
+    main([str(path)])
+    out = capsys.readouterr().out
+    assert "\U000e0139" not in out
+    assert "\\ue0139" in out
+    assert "\\u202e" in out

@@ -154,12 +154,18 @@ def _looks_like_email(root: Message, raw: bytes) -> bool:
 
 def _decoded_headers(root: Message, parsed: ParsedMessage) -> list[tuple[str, str]]:
     headers: list[tuple[str, str]] = []
-    try:
-        items = root.items()
-    except (UnicodeError, ValueError, TypeError, IndexError, email.errors.MessageError):
-        # A parsed Message whose policy cannot parse its own headers: read the raw pairs.
-        parsed.defects.append(Defect("header.unreadable", "headers could not be parsed by the message's policy"))
-        items = [(str(name), str(value)) for name, value in getattr(root, "_headers", [])]
+    raw_headers = getattr(root, "_headers", None)
+    if isinstance(root.policy, email.policy.Compat32) and isinstance(raw_headers, list):
+        # The stored values keep 8-bit bytes as surrogate escapes, which items() would turn
+        # into replacement characters; clean_text() decodes them as UTF-8 instead.
+        items = [(str(name), str(value)) for name, value in raw_headers]
+    else:
+        try:
+            items = root.items()
+        except (UnicodeError, ValueError, TypeError, IndexError, email.errors.MessageError):
+            # A parsed Message whose policy cannot parse its own headers: read the raw pairs.
+            parsed.defects.append(Defect("header.unreadable", "headers could not be parsed by the message's policy"))
+            items = [(str(name), str(value)) for name, value in raw_headers or []]
     for name, value in items:
         headers.append((clean_text(str(name)), decode_header_value(value, parsed)))
     return headers

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from ._explain import explain
 from .report import TRACKING_KINDS, Confidence, Finding, Kind, Report
 
@@ -16,6 +18,20 @@ _HEADINGS = {
 }
 _MAX_PER_KIND = 12
 _URL_WIDTH = 110
+
+
+def _visible(text: str) -> str:
+    """Show control and invisible format characters (tag characters, bidi overrides) as escapes.
+
+    Senders hide such characters in display names and subjects to fool filters or readers.
+    """
+    return "".join(f"\\u{ord(char):04x}" if _invisible(char) else char for char in text)
+
+
+def _invisible(char: str) -> bool:
+    code = ord(char)
+    # Variation selectors are marks, not format characters, but render as nothing too.
+    return unicodedata.category(char) in ("Cc", "Cf", "Co") or 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
 
 
 def _short(url: str, width: int = _URL_WIDTH) -> str:
@@ -74,9 +90,9 @@ def render_text(report: Report, source: str = "", *, verbose: bool = False) -> s
     subject = report.message.subject or "(no subject)"
     verdict = "TRACKED" if report.tracked else "no tracking found"
     lines.append(f"{title}{verdict} (score {report.score:g})")
-    lines.append(f"  Subject: {subject}")
+    lines.append(f"  Subject: {_visible(subject)}")
     if report.message.sender:
-        lines.append(f"  From: {report.message.sender}")
+        lines.append(f"  From: {_visible(report.message.sender)}")
     if report.vendors:
         lines.append(f"  Trackers: {', '.join(report.vendors)}")
     if report.sending_platforms:
