@@ -148,3 +148,9 @@ def test_strict_option_raises_on_defect() -> None:
 def test_default_option_records_defect() -> None:
     report = detect(b"\x00\x01 not a message")
     assert "mime.not-email" in [defect.code for defect in report.defects]
+
+
+def test_by_kind_rejects_unknown_kind() -> None:
+    report = detect_html("<p>hello</p>")
+    with pytest.raises(ValueError, match="expected one of pixel"):
+        report.by_kind("nonsense")

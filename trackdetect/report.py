@@ -230,8 +230,12 @@ class Report:
     recipients: tuple[str, ...] = field(default=())
 
     def by_kind(self, kind: Kind | str) -> tuple[Finding, ...]:
-        """Return the findings of one kind, in report order."""
-        wanted = Kind(kind)
+        """Return the findings of one kind, in report order; raise ValueError for an unknown kind."""
+        try:
+            wanted = Kind(kind)
+        except ValueError:
+            names = ", ".join(item.value for item in Kind)
+            raise ValueError(f"unknown finding kind {kind!r}; expected one of {names}") from None
         return tuple(finding for finding in self.findings if finding.kind is wanted)
 
     def to_dict(self) -> dict[str, Any]:
