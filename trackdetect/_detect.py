@@ -329,6 +329,7 @@ class _Judge:
         parts = split_url(url)
         if parts is None:
             return None
+
         proxy = None
         hops: list[Hop] = []
         judged = url
@@ -343,10 +344,12 @@ class _Judge:
             if followed is None:
                 return None
             judged = followed
+
         if proxy is not None:
             hops = [Hop(url, proxy.name, f"{proxy.kind}:{proxy.name}")]
             if judged != url:
                 hops.append(Hop(judged, None, ""))
+
         static_paths = _static_path_search(reference, self.visible_folders)
         link = reference.role != "resource"
         facts = self._facts.get((judged, static_paths, link))
@@ -355,6 +358,7 @@ class _Judge:
             self._facts[(judged, static_paths, link)] = facts
         if facts is None:
             return None
+
         subject = Subject(
             reference=reference,
             url=judged,
@@ -377,40 +381,43 @@ class _Judge:
         judged_parts = split_url(judged)
         if judged_parts is None:
             return None
+
         params = judged_parts.params()
+        classified = [(name, value, _params.known_parameter_class(name, value)) for name, value in params]
         recipient_parameters = [
-            (name, value)
-            for name, value in params
-            if _params.known_parameter_class(name, value) is _params.ParamClass.RECIPIENT_ID
+            (name, value) for name, value, param_class in classified if param_class is _params.ParamClass.RECIPIENT_ID
         ]
+
         vendors = self.index.match(judged_parts)
         tracking_host = any(match.role != "content" for match in vendors)
         if static_paths == "none" and tracking_host and not _STATIC_FILE.search(judged_parts.path):
             # On a tracking vendor's host a style sheet or font path may number the recipient.
             # Image folders there are usually account ids, so they stay unsearched.
             static_paths = "folders"
+
         # Campaign tags are the same for every recipient, and the signing parameters of a signed
         # URL (S3, CloudFront, Google Cloud Storage) belong to the URL rather than to a reader,
         # so neither counts as a per-recipient token.
-        classes = {name: _params.known_parameter_class(name, value) for name, value in params}
-        signed = _params.ParamClass.SIGNATURE in classes.values()
-        campaign = {
+        signed = any(param_class is _params.ParamClass.SIGNATURE for _name, _value, param_class in classified)
+        not_tokens = {
             name
-            for name, param_class in classes.items()
+            for name, _value, param_class in classified
             if param_class in (_params.ParamClass.CAMPAIGN, _params.ParamClass.SIGNATURE)
             or (signed and _SIGNING_PARAMETER.match(name))
         }
         tokens = tuple(
             token
             for token in find_tokens(judged_parts, static_paths=static_paths)
-            if not (token.where.startswith("query:") and token.where[6:] in campaign)
+            if not (token.where.startswith("query:") and token.where[6:] in not_tokens)
         )
-        blocklist = self.options.blocklist
-        rules = self.options.parameter_rules
+
         # Only the judged URL is searched: a proxy or security wrapper around it belongs to
         # the recipient's own provider, which already has the address.
         leaks = self.matcher.find(judged)
         address = None if leaks or ("@" not in judged and len(judged) < 40) else find_address(judged)
+
+        blocklist = self.options.blocklist
+        rules = self.options.parameter_rules
         return _UrlFacts(
             parts=judged_parts,
             vendors=vendors,
@@ -503,13 +510,15 @@ class _Judge:
             return None
         if kind is Kind.REMOTE_CONTENT and not self.options.include_remote_content:
             return None
+
         vendor_names = self._vendor_names(subject.vendors)
         if subject.blocklist_match and not vendor_names and self.options.blocklist is not None:
             vendor_names.append(f"listed in {self.options.blocklist.name}")
         for hop in hops:
-            # Wrappers and proxies act for the recipient's side; they are never the tracker.
+            # Wrappers and proxies act for the recipient's side, so they are never the tracker.
             if hop.vendor and hop.vendor not in vendor_names and not hop.via.startswith(_WRAPPER_KINDS):
                 vendor_names.append(hop.vendor)
+
         score = round(sum(hit.weight for hit in hits), 1)
         destination = None
         if reference.role != "resource":
@@ -517,10 +526,9 @@ class _Judge:
                 destination = hops[-1].url if hops[-1].url != subject.url else None
             elif subject.destination is not None:
                 destination = subject.destination.url
-        category = None
+
         primary = next((m.vendor for m in subject.vendors if m.role != "content"), None)
-        if primary is not None:
-            category = primary.category
+        category = primary.category if primary is not None else None
         return Finding(
             kind=kind,
             url=subject.url,

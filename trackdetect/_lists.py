@@ -259,15 +259,12 @@ def validate_list(content: bytes, name: str) -> str:
 def load_saved_lists(folder: Path | None = None) -> SavedLists:
     """Read every list that ``update-lists`` saved; a missing folder gives empty lists."""
     folder = folder or data_dir()
-    documents: list[Any] = []
-    providers: list[_Provider] = []
-    block_hosts: set[str] = set()
-    block_paths: list[str] = []
-    host_paths: dict[str, list[tuple[str, str]]] = {}
-    block_exceptions: list[tuple[str, str]] = []
-    resource_only: set[str] = set()
     if not folder.is_dir():
         return SavedLists()
+
+    documents: list[Any] = []
+    providers: list[_Provider] = []
+    adblock_texts: list[str] = []
     for path in sorted(folder.iterdir()):
         if path.name.endswith((".previous", ".part")) or not path.is_file():
             continue
@@ -281,27 +278,12 @@ def load_saved_lists(folder: Path | None = None) -> SavedLists:
         elif kind == "clearurls":
             providers.extend(parse_clearurls(json.loads(content.decode("utf-8")), str(path)).providers)
         else:
-            parsed = parse_adblock(content.decode("utf-8", "replace"), path.name)
-            block_hosts |= parsed.hosts
-            block_paths.extend(parsed.paths)
-            block_exceptions.extend(parsed.exceptions)
-            resource_only |= parsed.resource_only
-            for key, value in parsed._by_domain.items():
-                host_paths.setdefault(key, []).extend(value)
+            adblock_texts.append(content.decode("utf-8", "replace"))
+
     rules = ParameterRules(tuple(providers)) if providers else None
-    blocklist: BlockList | None = None
-    if block_hosts or block_paths or host_paths:
-        by_domain = {key: tuple(value) for key, value in host_paths.items()}
-        flat = tuple(item for value in host_paths.values() for item in value)
-        blocklist = BlockList(
-            "your block lists",
-            frozenset(block_hosts),
-            flat,
-            tuple(block_paths),
-            by_domain,
-            tuple(block_exceptions),
-            frozenset(resource_only),
-        )
+    blocklist = parse_adblock("\n".join(adblock_texts), "your block lists") if adblock_texts else None
+    if blocklist is not None and not (blocklist.hosts or blocklist.host_paths or blocklist.paths):
+        blocklist = None
     return SavedLists(tuple(documents), rules, blocklist)
 
 
