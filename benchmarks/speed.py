@@ -1,13 +1,13 @@
 """Measure trackdetect's speed on a folder of messages.
 
-Prints, for one core (this process), messages per second for ``detect()`` and for the
-floor measured in the same run (MIME parsing plus one Lexbor parse of each HTML part),
-the import time of the package, and vendor matching time with the shipped vendors
-against an index of only 20 of them.
+All figures are for one core (this process). The script prints messages per second for
+``detect()`` and for the floor measured in the same run: MIME parsing plus one Lexbor
+parse of each HTML part. It also prints the import time of the package, and vendor
+matching time with the shipped vendors against an index of only 20 of them.
 
     python benchmarks/speed.py [FOLDER] [--rounds N]
 
-FOLDER defaults to ../shared/corpus/raw next to the checkout.
+FOLDER defaults to the development corpus kept next to the checkout, outside the repository.
 """
 
 from __future__ import annotations

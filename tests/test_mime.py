@@ -668,7 +668,7 @@ def test_nesting_hundreds_pixel_found(depth: int) -> None:
     assert _pixel_urls(detect(_nested(depth))) == [PIXEL_URL]
 
 
-# --- parts that are not what they say -----------------------------------------------------
+# --- parts whose type is wrong -------------------------------------------------------------
 
 
 def test_plain_with_html_pixel_found() -> None:

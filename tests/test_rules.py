@@ -318,7 +318,9 @@ def test_every_rule_is_documented() -> None:
 def test_codes_are_unique_and_grouped() -> None:
     assert len(ALL_CODES) == len(set(ALL_CODES))
     for code in ALL_CODES:
-        assert code[:2] == "TD" and code[2] in "12345678" and len(code) == 5
+        assert code[:2] == "TD", code
+        assert code[2] in "12345678", code
+        assert len(code) == 5, code
 
 
 def test_blocklist_rule_fires() -> None:

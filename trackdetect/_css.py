@@ -126,8 +126,8 @@ _TOP_LEVEL_TOKEN = re.compile(r"""/\*.*?(?:\*/|$)|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^
 def relevant_stylesheet(text: str) -> str:
     """Return only the top-level rules of a stylesheet that can matter to detection.
 
-    A rule matters when it may hold a reference (see ``may_contain_reference``) or a
-    hiding declaration. Marketing mail carries kilobytes of layout CSS that holds
+    A rule matters when it may contain a reference (see ``may_contain_reference``) or a
+    hiding declaration. Marketing mail carries kilobytes of layout CSS that contains
     neither, and tokenizing it with tinycss2 would cost more than the rest of the
     detection. Braces inside comments and strings are skipped while splitting.
     """

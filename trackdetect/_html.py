@@ -590,7 +590,7 @@ _QP_ARTIFACT = re.compile(r"^3D[\"']?(?=[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
 def _repair_quoted_printable(value: str, result: ExtractResult, part: str) -> str:
     """Undo quoted-printable left in an attribute value (``3D"https://...?a=3D1``).
 
-    Some senders paste already-encoded HTML into a part declared 7bit, so the parser sees
+    Some senders paste already-encoded HTML into a part declared 7bit, so the parser reads
     ``src=3D"https://..."``. A lenient client or a later decoder would recover the URL, so
     the scanner does too, and records a defect.
     """

@@ -4,8 +4,9 @@ Three formats are read:
 
 * vendor files in the shipped format (``trackdetect/data/README.md``);
 * tracking-parameter rules in the ClearURLs format (a JSON object with ``providers``);
-* Adblock Plus style filter lists such as EasyPrivacy (only the network filters that
-  name a host or a URL part; cosmetic filters, exceptions and options are skipped).
+* Adblock Plus style filter lists such as EasyPrivacy. Only the network filters that name
+  a host or a URL part are used, with their ``@@`` exceptions and resource type options.
+  Cosmetic filters are skipped.
 
 Parsing is pure. Only ``download_list`` and ``update_lists_main`` touch the network, and
 only when a user runs ``trackdetect update-lists``; ``detect()`` never calls them.

@@ -1,9 +1,9 @@
 """Turn a raw message into decoded body parts, headers and inline images.
 
 The standard library's parser is tolerant, but several of its behaviours hide content
-from a scanner: a base64 body whose length is 1 mod 4 comes back undecoded,
-``policy.default`` raises ``LookupError`` on an unknown charset, and a boundary that does
-not match the body leaves the whole body as preamble text. This module parses with
+from a scanner. A base64 body whose length is 1 mod 4 comes back undecoded.
+``policy.default`` raises ``LookupError`` on an unknown charset. A boundary that does not
+match the body leaves the whole body as preamble text. This module parses with
 ``compat32`` (which never raises on content), decodes transfer encodings and charsets
 itself, and records every problem as a defect instead of losing the part.
 """
@@ -179,7 +179,7 @@ def decode_header_value(value: object, parsed: ParsedMessage | None = None) -> s
     """Decode RFC 2047 encoded words in a header value.
 
     An unknown charset falls back to UTF-8, then Windows-1252, and records a defect. Text
-    that only looks like an encoded word (bad base64) stays as written, as RFC 2047 says.
+    that only looks like an encoded word (bad base64) stays as written, as RFC 2047 requires.
     """
     try:
         text = clean_text(str(value))
@@ -398,8 +398,8 @@ def _raw_payload(payload: str | bytes) -> bytes:
 
     The bytes parser keeps non-ASCII bytes as surrogate escapes, which ``ascii`` with
     ``surrogateescape`` turns back into the original bytes. A message built from text
-    (a ``Message`` parsed from ``str``) contains real characters instead; those are encoded
-    as UTF-8, which is what the charset step then expects.
+    (a ``Message`` parsed from ``str``) contains real characters instead. Those are encoded
+    as UTF-8, which the charset step then decodes.
     """
     if isinstance(payload, bytes):
         return payload
@@ -437,7 +437,7 @@ def _decode_transfer(part: Message, path: str, parsed: ParsedMessage) -> bytes:
 
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
 _QP_SOFT_BREAK_SPACES = re.compile(rb"=[ \t]+(\r?\n)")
-#: Labels that mail clients decode as a wider encoding, as the WHATWG Encoding Standard says:
+#: Labels that mail clients decode as a wider encoding, as the WHATWG Encoding Standard specifies:
 #: senders label windows-1252 text as Latin-1 and GBK text as GB2312.
 _CHARSET_ALIASES = {
     "iso-8859-1": "cp1252",

@@ -394,7 +394,7 @@ def clean_url(url: str, rules: ParameterRules | None = None) -> CleanResult:
     (``#utm_source=x`` or ``#/route?utm_source=x``). Every other parameter keeps
     its place and its exact encoding: nothing kept is decoded or re-encoded. An
     emptied query or fragment loses its "?" or "#". When a parameter signs the URL,
-    nothing is removed and `refused` says which one. Never raises.
+    nothing is removed and `refused` names it. Never raises.
     """
     if not isinstance(url, str):
         return CleanResult(str(url), (), "not a string")

@@ -84,7 +84,7 @@ def _one_per_leak(findings: list[Finding]) -> list[Finding]:
 
 
 def render_text(report: Report, source: str = "", *, verbose: bool = False) -> str:
-    """Return a readable summary: the verdict, each tracker with what it tells the sender."""
+    """Return a readable summary: the verdict, each tracker with what it reveals to the sender."""
     lines: list[str] = []
     title = f"{source}: " if source else ""
     subject = report.message.subject or "(no subject)"

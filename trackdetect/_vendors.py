@@ -1,9 +1,9 @@
 """Tracker vendor data: loading, validation and fast matching of URLs and headers.
 
 The data format is documented in ``trackdetect/data/README.md``. Matching cost does not
-grow with the number of vendors: shapes tied to a domain are indexed by registered
-domain, and shapes that match on any host are indexed by the first two characters of
-their path prefix, so a URL is only tried against the few shapes that could match it.
+grow with the number of vendors. Shapes tied to a domain are indexed by registered
+domain, and shapes that match on any host by the first two characters of their path
+prefix. A URL is therefore only tried against the few shapes that could match it.
 """
 
 from __future__ import annotations
@@ -269,6 +269,7 @@ def _compile_shape(raw: Any, where: str) -> Shape:
     unknown = set(raw) - _SHAPE_KEYS
     if unknown:
         raise DataError(f"{where}: unknown shape keys {sorted(unknown)}; allowed are {sorted(_SHAPE_KEYS)}")
+
     domain = raw.get("domain")
     host = raw.get("host")
     prefix = raw.get("prefix")
@@ -281,6 +282,7 @@ def _compile_shape(raw: Any, where: str) -> Shape:
         raise DataError(f"{where}: prefix {prefix!r} must be a string starting with '/'")
     if not isinstance(query_keys, list) or not all(isinstance(key, str) for key in query_keys):
         raise DataError(f"{where}: query_keys must be a list of strings")
+
     compiled = None
     if path is not None:
         if not isinstance(path, str):
@@ -295,6 +297,7 @@ def _compile_shape(raw: Any, where: str) -> Shape:
             query_pattern = re.compile(str(raw["query"]))
         except re.error as error:
             raise DataError(f"{where}: invalid query regular expression {raw['query']!r}: {error}") from error
+
     if domain is None and host is None:
         root_only = prefix is None and compiled is not None and compiled.pattern == "^/$" and query_keys
         # A one-letter path (Inxmail's "/d?o<token>") is specific enough only when the whole path
@@ -326,31 +329,37 @@ def _compile_vendor(raw: Any, where: str) -> Vendor:
     unknown = set(raw) - _VENDOR_KEYS
     if unknown:
         raise DataError(f"{where}: unknown vendor keys {sorted(unknown)}")
+
     vendor_id = raw.get("id")
     if not isinstance(vendor_id, str) or not _ID.fullmatch(vendor_id):
         raise DataError(f"{where}: invalid id {vendor_id!r}; use a lower-case slug such as 'hubspot-sidekick'")
     where = f"{where} ({vendor_id})"
+
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise DataError(f"{where}: missing name")
     category = raw.get("category")
     if category not in CATEGORIES:
         raise DataError(f"{where}: invalid category {category!r}; expected one of {sorted(CATEGORIES)}")
+
     domains = raw.get("domains", [])
     if not isinstance(domains, list) or not all(isinstance(d, str) and _HOST.fullmatch(d) for d in domains):
         raise DataError(f"{where}: domains must be a list of lower-case host names")
     for domain in domains:
         if domain in PROVIDER_DOMAINS or registered_domain(domain) in PROXY_DOMAINS or domain in PROXY_DOMAINS:
             raise DataError(f"{where}: {domain!r} belongs to a mail provider or privacy proxy, never a tracker")
+
     sources = raw.get("sources")
     if not isinstance(sources, list) or not sources or not all(isinstance(s, str) and s for s in sources):
         raise DataError(f"{where}: sources must list at least one public source")
+
     shapes = {}
     for role in ROLES:
         items = raw.get(role, [])
         if not isinstance(items, list):
             raise DataError(f"{where}: {role} must be a list of shapes")
         shapes[role] = tuple(_compile_shape(item, f"{where} {role}[{i}]") for i, item in enumerate(items))
+
     headers = []
     for i, item in enumerate(raw.get("headers", [])):
         if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
@@ -361,6 +370,7 @@ def _compile_vendor(raw: Any, where: str) -> Vendor:
         except re.error as error:
             raise DataError(f"{where} headers[{i}]: invalid pattern {pattern!r}: {error}") from error
         headers.append(HeaderRule(item["name"], compiled))
+
     if not domains and not any(shapes.values()) and not headers:
         raise DataError(f"{where}: a vendor needs domains, shapes or headers")
     return Vendor(

@@ -28,7 +28,7 @@ class Kind(str, Enum):
     REMOTE_CONTENT = "remote_content"
     """Any other remote resource a mail client would fetch; informational."""
     READ_RECEIPT = "read_receipt"
-    """A header that asks the recipient's client to confirm reading."""
+    """A header that requests a reading confirmation from the recipient's client."""
     RECIPIENT_LEAK = "recipient_leak"
     """The recipient's address, plain or encoded, inside a URL."""
     REDIRECT = "redirect"
@@ -179,7 +179,7 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Defect:
-    """Something in the message that could not be read as the standards say.
+    """Something in the message that could not be read as the standards specify.
 
     Detection goes on with whatever could be read; a defect only records the problem.
     """

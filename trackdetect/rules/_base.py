@@ -1,4 +1,4 @@
-"""What a rule is and what it sees.
+"""Rules and the subject each rule checks.
 
 A rule is a small declarative object: a stable code, a name, a one-line summary, the roles
 of reference it applies to, a weight, and a pure check that returns its evidence (a short

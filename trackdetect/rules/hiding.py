@@ -23,9 +23,9 @@ def hidden_by_css(subject: Subject) -> str | None:
 def event_triggered_css(subject: Subject) -> str | None:
     """Fire when CSS fetches the resource only on an event: print, forward or reply, or hover.
 
-    Why: these reveal more than an open. ``@media print`` backgrounds report printing;
-    rules scoped to quoted text (``blockquote``, Gmail's ``.gmail_quote``, Outlook's
-    ``#divRplyFwdMsg``) load only in a forwarded or replied copy; ``:hover`` backgrounds
+    Why: these reveal more than an open. ``@media print`` backgrounds report printing.
+    Rules scoped to quoted text (``blockquote``, Gmail's ``.gmail_quote``, Outlook's
+    ``#divRplyFwdMsg``) load only in a forwarded or replied copy. ``:hover`` backgrounds
     report which part of the message the reader pointed at.
     Example: ``@media print { body { background: url(https://t.example/print?id=9f2c...) } }``.
     """

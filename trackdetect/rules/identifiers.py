@@ -38,7 +38,7 @@ def open_endpoint_words(subject: Subject) -> str | None:
 def per_recipient_token(subject: Subject) -> str | None:
     """Fire when a path segment or query value is an opaque machine identifier.
 
-    Why: a value unique to each recipient tells the server who fetched or clicked.
+    Why: a value unique to each recipient reveals to the server who fetched or clicked.
     An identifier is long, drawn from a code alphabet and mixes character classes: a
     UUID, 12 or more hex digits, 9 or more decimal digits, or 12 or more mixed letters
     and digits with high entropy. Slugs, dates and an image's own file name (content

@@ -37,7 +37,7 @@ def embedded_destination(subject: Subject) -> str | None:
 def redirect_path(subject: Subject) -> str | None:
     """Fire when a link's path or host has the shape of a redirect and the URL carries an identifier.
 
-    Why: a redirect that knows the recipient logs each click before sending the reader on.
+    Why: a redirect that identifies the recipient logs each click before sending the reader on.
 
     Shapes: paths such as ``/c/``, ``/r/``, ``/ls/click``, ``/redirect``, ``/link``, and
     hosts such as ``click.``, ``links.``, ``email.``, ``t.``, or a path that is one opaque
@@ -64,7 +64,7 @@ def text_destination_mismatch(subject: Subject) -> str | None:
     """Fire when a link's visible text shows a domain other than the link's host and destination.
 
     Evidence only: a click tracker always shows such a mismatch, so this does not make a link
-    phishing. It tells the reader where the click really goes first.
+    phishing. It shows the reader where the click really goes first.
     Example: text ``www.example.org`` on ``https://click.mailer.example.net/?qs=...``.
     """
     text = subject.reference.link_text or ""

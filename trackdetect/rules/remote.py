@@ -9,7 +9,7 @@ from ._base import Subject, rule
 def remote_resource(subject: Subject) -> str | None:
     """Fire on every remote resource a mail client fetches when it shows the message.
 
-    Informational: any fetch tells the server the time and the reader's IP address,
+    Informational: any fetch reveals to the server the time and the reader's IP address,
     unless the client loads images through a proxy. Such resources are reported as
     ``remote_content`` unless other rules make them trackers.
     """
