@@ -190,6 +190,23 @@ WRAPPED = [
         id="yahoo-proxy",
     ),
     pytest.param(
+        # Each byte of the original URL as two hexadecimal digits in swapped order.
+        "https://www.fastmailusercontent.com/proxy/" + "5e0c" * 16 + "/8647470737a3f2f25713e23647e23756e64676"
+        "279646e2e65647f27766f2f60756e6f35707e6d3142636132333/open",
+        IMAGE_PROXY,
+        "Fastmail image proxy",
+        "https://u1.ct.sendgrid.net/wf/open?upn=Abc123",
+        id="fastmail-proxy-swapped-hex",
+    ),
+    pytest.param(
+        "https://phl-www.fastmailusercontent.com/proxy/" + "a1" * 32 + "/68747470733a2f2f63646e2e6578616d706c652e"
+        "636f6d2f696d672f6c6f676f2e706e67/logo.png",
+        IMAGE_PROXY,
+        "Fastmail image proxy",
+        "https://cdn.example.com/img/logo.png",
+        id="fastmail-proxy-plain-hex",
+    ),
+    pytest.param(
         "https://www.google.com/url?q=https://links.example.com/e?_t%3D62c6%26_m%3D05e3"
         "&source=gmail&ust=1661689919573000&usg=AOvVaw3t",
         MAIL_REDIRECT,
@@ -276,6 +293,10 @@ NOT_WRAPPED = [
     pytest.param("https://linkprotect.cudasvc.com/other?a=https%3A%2F%2Fa.example", id="barracuda-path"),
     pytest.param("https://ci3.googleusercontent.com/other/abc#https://a.example/", id="gmail-other-path"),
     pytest.param("https://lh3.googleusercontent.com/proxy/abc#https://a.example/", id="gmail-other-host"),
+    pytest.param(
+        "https://www.fastmailusercontent.com/jmap/download/u1/B2/logo.png?type=image/png", id="fastmail-download"
+    ),
+    pytest.param("https://www.fastmailusercontent.example/proxy/ab/8647470737a3f2f2/x", id="fastmail-lookalike"),
     pytest.param("https://bit.ly/", id="shortener-root"),
     pytest.param("https://bitly.example/abc", id="shortener-lookalike"),
     pytest.param("ftp://bit.ly/abc", id="ftp-scheme"),
@@ -302,6 +323,10 @@ UNDECODABLE = [
     pytest.param("https://urldefense.com/v3/__https://example.com/a*__;@@@!!k!m$", id="v3-bad-base64"),
     pytest.param("https://eu-west-1.protection.sophos.com?d=a.example&u=%%%", id="sophos-bad-base64"),
     pytest.param("https://secure-web.cisco.com/1abc/plain-segment", id="cisco-no-url"),
+    pytest.param("https://www.fastmailusercontent.com/proxy/" + "ab" * 32 + "/not-hex/x.png", id="fastmail-not-hex"),
+    pytest.param("https://www.fastmailusercontent.com/proxy/" + "ab" * 32 + "/8647470/x", id="fastmail-odd-hex"),
+    pytest.param("https://www.fastmailusercontent.com/proxy/" + "ab" * 32 + "/414243/x", id="fastmail-not-url"),
+    pytest.param("https://www.fastmailusercontent.com/proxy/" + "ab" * 32, id="fastmail-no-original"),
 ]
 
 

@@ -28,6 +28,11 @@ MAILCHIMP_OPEN = (
 SIDEKICK_OPEN = "https://t.sidekickopen45.com/e1t/o/5/f18dQhb0S7kC8dDMPbW2n0x6l2B9nMJW7t5XX48pbCf3W8r4Y5Q1p2d1S"
 MAILTRACK_OPEN = "https://mailtrack.io/trace/mail/3f2a9c8e1b7d4a6f0e5c2b9a8d7f6e5c4b3a2910.png?u=8812345"
 GMAIL_PROXY = "https://ci3.googleusercontent.com/proxy/Xq9vR2mKpL7wZ4tY8bN3cF6hJ1dS5gA0eU_iO-oPqRsTuVwXyZ=s0-d-e1-ft"
+# Fastmail writes the original URL as hexadecimal bytes with each byte's two digits swapped.
+FASTMAIL_PROXY = "https://www.fastmailusercontent.com/proxy/" + "7c3e" * 16 + "/"
+SENDGRID_OPEN = "https://u1.ct.sendgrid.net/wf/open?upn=Abc123"
+SENDGRID_OPEN_SWAPPED = "8647470737a3f2f25713e23647e23756e64676279646e2e65647f27766f2f60756e6f35707e6d3142636132333"
+LOGO_SWAPPED = "8647470737a3f2f23646e6e2568716d607c656e236f6d6f296d676f2c6f676f6e207e676"
 GMAIL_MEIPS = "https://ci5.googleusercontent.com/meips/ADKq_NaT4Rv8Yp2LsZ0bKj6eW1mQxU3cH9dF7gJ5oI=s0-d-e1-ft"
 BREVO_CLICK = "https://x3k9q.r.bh.d.sendibt3.com/tr/cl/HnmrQ94h4UAP0NIWzFXDnt6k1rjLTAixoxhvGYmO-WplsP_efqdgPWXu2ntHm"
 GSTATIC_FONT = "https://fonts.gstatic.com/s/inter/v12/UcCO3FwrK3iLTeHuS_fvQtMwCp50KnMw2boKoduKmMEVuLyfAZ9hiA.woff2"
@@ -575,6 +580,11 @@ POSITIVE = [
         Expected("pixel", GMAIL_MEIPS, "img", "src"),
         id="gmail-meips",
     ),
+    pytest.param(
+        f'<img src="{FASTMAIL_PROXY}{SENDGRID_OPEN_SWAPPED}/open" alt="">',
+        Expected("pixel", SENDGRID_OPEN, "img", "src", vendor="Twilio SendGrid"),
+        id="fastmail-proxy",
+    ),
     # Markup tricks.
     pytest.param(
         f'<html><body><p>Hello</p><noscript><img src="{PIXEL_URL}" {TINY}></noscript></body></html>',
@@ -917,6 +927,9 @@ NEGATIVE = [
     ),
     pytest.param(f'<img src="{GMAIL_MEIPS}" width="600" height="200">', GMAIL_MEIPS, id="gmail-meips"),
     pytest.param(
+        f'<img src="{FASTMAIL_PROXY}{LOGO_SWAPPED}/logo.png" width="200" height="60">', LOGO, id="fastmail-proxy"
+    ),
+    pytest.param(
         f'<html><body><noscript><img src="{HERO}" width="600" height="300"></noscript></body></html>',
         HERO,
         id="noscript",
@@ -1010,6 +1023,11 @@ def test_base_href_reported() -> None:
             f'<img src="{GMAIL_MEIPS}" {TINY}>',
             (),
             id="opaque-meips",
+        ),
+        pytest.param(
+            f'<img src="{FASTMAIL_PROXY}{SENDGRID_OPEN_SWAPPED}/open" {TINY}>',
+            ("Twilio SendGrid",),
+            id="fastmail-proxy-with-original",
         ),
     ],
 )

@@ -7,7 +7,7 @@ its query, for example) come out exactly as the destination had them.
 The module distinguishes two kinds of layer:
 
 * a *wrapper* is a known service that rewrites links or images: security gateways
-  (Outlook Safe Links, Proofpoint, Mimecast ...), mail image proxies (Gmail, Yahoo),
+  (Outlook Safe Links, Proofpoint, Mimecast ...), mail image proxies (Gmail, Yahoo, Fastmail),
   platform redirects (Google, Facebook, LinkedIn) and public shorteners;
 * an *embedded destination* is a URL found inside any other URL: in a query
   parameter, in a path segment (percent-encoded or base64), or in the fragment.
@@ -320,6 +320,27 @@ def _decode_gmail_proxy(parts: _Parts) -> str | None:
     return None
 
 
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def _decode_fastmail_proxy(parts: _Parts) -> str | None:
+    # www.fastmailusercontent.com/proxy/<64-hex signature>/<original URL>/<file name>.
+    # The original URL is written as hexadecimal bytes with the two digits of every byte
+    # swapped ("https" is "8647470737"); plain hexadecimal is read too.
+    segments = parts.path.split("/")
+    if len(segments) < 4 or segments[1] != "proxy":
+        return None
+    encoded = segments[3]
+    if not encoded or len(encoded) % 2 or not _HEX_DIGITS.issuperset(encoded):
+        return None
+    swapped = bytes(int(encoded[i + 1] + encoded[i], 16) for i in range(0, len(encoded), 2))
+    for candidate in (swapped, bytes.fromhex(encoded)):
+        text = candidate.decode("utf-8", "replace")
+        if text.lower().startswith(_PLAIN_URL_PREFIXES):
+            return text
+    return None
+
+
 # --- the wrapper table -------------------------------------------------------------
 
 
@@ -450,14 +471,20 @@ _WRAPPERS: tuple[_WrapperSpec, ...] = (
         ("/proxy/", "/meips/"),
         _decode_gmail_proxy,
     ),
-    # NOTE: only the Gmail and Yahoo proxy URL formats are known here. Proxies of
-    # other mail services (Fastmail, Superhuman ...) are not recognised.
     _WrapperSpec(
         "Yahoo image proxy",
         IMAGE_PROXY,
         ("ecp.yusercontent.com",),
         ("/mail",),
         _percent_param("url"),
+    ),
+    # NOTE: Superhuman's image proxy is not recognised: no public description of its URL format is known.
+    _WrapperSpec(
+        "Fastmail image proxy",
+        IMAGE_PROXY,
+        ("www.fastmailusercontent.com", "*.fastmailusercontent.com"),
+        ("/proxy/",),
+        _decode_fastmail_proxy,
     ),
     _WrapperSpec(
         "Google redirect",

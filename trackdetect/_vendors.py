@@ -86,6 +86,7 @@ PROXY_DOMAINS = frozenset(
     {
         "googleusercontent.com",
         "yimg.com",
+        "yusercontent.com",
         "fastmailusercontent.com",
         "mimecast.com",
         "pphosted.com",
