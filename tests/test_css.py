@@ -16,6 +16,7 @@ from trackdetect._css import (
     may_contain_reference,
     read_stylesheet,
     references_in_style_attribute,
+    relevant_stylesheet,
 )
 
 
@@ -706,3 +707,89 @@ def test_fast_path_matches_tokenizer(declarations: list[str]) -> None:
     style = ";".join(declarations)
     # A comment forces the tinycss2 path without changing the declarations.
     assert box_facts(style) == box_facts(style + ";/* x */")
+
+
+# --- Stylesheet pre-filter -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("css", "kept"),
+    [
+        pytest.param(".a{color:red}.b{background:url(x.png)}", ".b{background:url(x.png)}", id="reference-rule"),
+        pytest.param(".a{color:red}.hid{display:none}", ".hid{display:none}", id="hiding-rule"),
+        pytest.param(
+            "@media print{.a{color:red}.b{background:url(p.png)}}",
+            "@media print{.b{background:url(p.png)}}",
+            id="media-keeps-inner-rule",
+        ),
+        pytest.param(
+            "@media screen and (max-width:600px){.m{display:none}.n{background:url(n.png)}}",
+            "@media screen and (max-width:600px){.n{background:url(n.png)}}",
+            id="small-screen-drops-hiding",
+        ),
+        pytest.param(
+            "@font-face{font-family:A;src:url(a.woff)}", "@font-face{font-family:A;src:url(a.woff)}", id="font"
+        ),
+        pytest.param(".a{content:'}'}.b{background:url(b.png)}", ".b{background:url(b.png)}", id="brace-in-string"),
+        pytest.param("/* { */.b{background:url(b.png)}", "/* { */.b{background:url(b.png)}", id="brace-in-comment"),
+        pytest.param(".a{color:red}.b{background:url(b.png)", ".b{background:url(b.png)", id="unclosed-block"),
+        pytest.param("\u0130.a{color:red}.b{BACKGROUND:URL(b.png)}", ".b{BACKGROUND:URL(b.png)}", id="non-ascii-case"),
+    ],
+)
+def test_relevant_kept(css: str, kept: str) -> None:
+    assert relevant_stylesheet(css) == kept
+
+
+@pytest.mark.parametrize(
+    "css",
+    [
+        pytest.param(".a{color:red;width:600px}", id="layout-only"),
+        pytest.param("@media (max-width:480px){.m{display:none !important}}", id="small-screen-hiding"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_relevant_dropped(css: str) -> None:
+    assert relevant_stylesheet(css) == ""
+
+
+css_rule = st.sampled_from(
+    [
+        ".a{color:red}",
+        ".hid{display:none}",
+        "#i{visibility:hidden}",
+        ".b{background:url(https://t.example/b.gif)}",
+        "td.c{background-image:url('https://t.example/c.png');width:1px}",
+        ".d{content:'}'}",
+        "/* } { */",
+        "@import url(https://t.example/s.css);",
+        "@font-face{font-family:F;src:url(https://t.example/f.woff)}",
+        ".e{background:\\75 rl(https://t.example/e.gif)}",
+        "blockquote .f{background:url(https://t.example/f.gif)}",
+        ".g:hover{background:url(https://t.example/g.gif)}",
+    ]
+)
+css_block = st.one_of(
+    css_rule,
+    st.builds(
+        lambda prelude, rules: prelude + "{" + "".join(rules) + "}",
+        st.sampled_from(["@media print", "@media screen", "@media (max-width:600px)", "@supports (display:grid)"]),
+        st.lists(css_rule, max_size=4),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(css_block, max_size=8).map("\n".join))
+def test_relevant_keeps_every_reference(css: str) -> None:
+    # Filtering only saves tokenizing time: reading the kept rules finds the same URLs.
+    def found(text: str) -> list[tuple[str, str, str | None, str | None]]:
+        info = read_stylesheet(text)
+        return [(ref.url, ref.property, ref.event, ref.selector) for ref in info.references]
+
+    assert found(relevant_stylesheet(css)) == found(css)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(css_block, max_size=8).map("\n".join))
+def test_relevant_hidden_subset(css: str) -> None:
+    assert read_stylesheet(relevant_stylesheet(css)).hidden_classes <= read_stylesheet(css).hidden_classes

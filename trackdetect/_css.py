@@ -8,6 +8,7 @@ its work: input length, nesting depth, references returned and defects recorded 
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import re
@@ -112,45 +113,94 @@ def may_contain_reference(css: str) -> bool:
     return any(word in lowered for word in _GATE_WORDS)
 
 
-_HIDING_WORDS = re.compile(
-    r"display\s*:\s*none|visibility\s*:|opacity\s*:\s*0|mso-hide|max-(?:height|width)\s*:\s*0|"
-    r"-\d{3,}|clip|\bwidth\s*:\s*0|\bheight\s*:\s*0",
-    re.I,
+# Marks looked for in the lower-cased text. The look-ahead lets the regular expression engine
+# skip quickly over characters that cannot start any alternative.
+_REFERENCE_MARK = re.compile(r"\\|url\(|image-set|@import")
+_HIDING_MARK = re.compile(
+    r"(?=[dvomc\-wh])(?:display\s*:\s*none|visibility\s*:|opacity\s*:\s*0|mso-hide|max-(?:height|width)\s*:\s*0|"
+    r"-\d{3,}|clip|\bwidth\s*:\s*0|\bheight\s*:\s*0)"
 )
 # Hiding inside a small-screen @media block hides nothing on a desktop client, so such a
-# block is kept only when it may hold a reference.
+# block is kept only for its references.
 _SMALL_SCREEN = re.compile(r"\s*@media[^{]*max-(?:device-)?width", re.I)
+_MEDIA_PRELUDE = re.compile(r"\s*@media\b", re.I)
 _TOP_LEVEL_TOKEN = re.compile(r"""/\*.*?(?:\*/|$)|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|[{}]""", re.S)
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class _Marks:
+    """Offsets of reference and hiding marks in a stylesheet, searchable by range."""
+
+    __slots__ = ("hiding", "references")
+
+    def __init__(self, text: str) -> None:
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            # A few non-ASCII letters grow when lower-cased; keep offsets aligned with the text.
+            lowered = text.translate(_ASCII_LOWER)
+        self.references = [match.start() for match in _REFERENCE_MARK.finditer(lowered)]
+        self.hiding = [match.start() for match in _HIDING_MARK.finditer(lowered)]
+
+    def relevant(self, start: int, end: int, *, hiding: bool = True) -> bool:
+        """Return True when text[start:end] holds a reference mark, or a hiding mark if asked."""
+        if _any_between(self.references, start, end):
+            return True
+        return hiding and _any_between(self.hiding, start, end)
+
+
+def _any_between(offsets: list[int], start: int, end: int) -> bool:
+    index = bisect.bisect_left(offsets, start)
+    return index < len(offsets) and offsets[index] < end
 
 
 def relevant_stylesheet(text: str) -> str:
-    """Return only the top-level rules of a stylesheet that can matter to detection.
+    """Return only the rules of a stylesheet that can matter to detection.
 
     A rule matters when it may contain a reference (see ``may_contain_reference``) or a
     hiding declaration. Marketing mail carries kilobytes of layout CSS that contains
     neither, and tokenizing it with tinycss2 would cost more than the rest of the
-    detection. Braces inside comments and strings are skipped while splitting.
+    detection. Top-level rules are kept or dropped whole, except ``@media`` blocks, which
+    keep only their rules that matter. Braces inside comments and strings are skipped.
     """
     text = text[:MAX_STYLESHEET_CHARS]
-    if not may_contain_reference(text) and not _HIDING_WORDS.search(text):
+    marks = _Marks(text)
+    if not marks.references and not marks.hiding:
         return ""
     kept: list[str] = []
     depth = 0
     start = 0
+    media = False
+    small_screen = False
+    body_start = 0
+    inner_start = 0
+    inner: list[str] = []
     for match in _TOP_LEVEL_TOKEN.finditer(text):
         token = match.group(0)
         if token == "{":
             depth += 1
+            if depth == 1:
+                media = _MEDIA_PRELUDE.match(text, start, match.start()) is not None
+                small_screen = _SMALL_SCREEN.match(text, start, match.start()) is not None
+                body_start = inner_start = match.end()
+                inner = []
         elif token == "}" and depth > 0:
             depth -= 1
-            if depth == 0:
-                chunk = text[start : match.end()]
-                if may_contain_reference(chunk) or (_HIDING_WORDS.search(chunk) and not _SMALL_SCREEN.match(chunk)):
-                    kept.append(chunk)
+            if depth == 1 and media:
+                if marks.relevant(inner_start, match.end(), hiding=not small_screen):
+                    inner.append(text[inner_start : match.end()])
+                inner_start = match.end()
+            elif depth == 0:
+                if media:
+                    if marks.relevant(inner_start, match.start(), hiding=not small_screen):
+                        inner.append(text[inner_start : match.start()])
+                    if inner:
+                        kept.append(f"{text[start:body_start]}{''.join(inner)}}}")
+                elif marks.relevant(start, match.end(), hiding=not small_screen):
+                    kept.append(text[start : match.end()])
                 start = match.end()
-    rest = text[start:]
-    if rest.strip() and (may_contain_reference(rest) or _HIDING_WORDS.search(rest)):
-        kept.append(rest)
+    # What follows the last closed rule, an unclosed block included, is kept whole.
+    if text[start:].strip() and marks.relevant(start, len(text)):
+        kept.append(text[start:])
     return "\n".join(kept)
 
 
