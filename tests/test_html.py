@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from selectolax.lexbor import LexborHTMLParser
 
 from trackdetect import Options, _html, detect_html
 from trackdetect._html import ExtractResult, Reference, extract, parse_dimension, parse_srcset
@@ -426,3 +429,63 @@ def test_truncated_defect() -> None:
 def test_truncated_pixel_dropped() -> None:
     result = extract("<p>" + "x" * 2000 + "</p>" + PIXEL_TAG, "1", max_bytes=1000)
     assert _pixel_references(result) == []
+
+
+hiding_declaration = st.sampled_from(
+    [
+        "display:none",
+        "DISPLAY: NONE !important",
+        "visibility:hidden",
+        "visibility:collapse",
+        "opacity:0",
+        "opacity:0%",
+        "mso-hide:all",
+        "max-height:0",
+        "max-width:0px",
+        "width:0",
+        "height:.0px",
+        "overflow:hidden",
+        "position:absolute",
+        "left:-1000em",
+        "top:-9999px",
+        "text-indent:-100em",
+        "clip:rect(0 0 0 0)",
+        "clip-path:inset(50%)",
+        "padding:0",
+        "margin:0 auto",
+        "border:0",
+        "font-size:0",
+        "line-height:0",
+        "color:#000",
+        "wid\\74 h:0",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(hiding_declaration, min_size=1, max_size=6).map(";".join))
+def test_hiding_hint_never_misses(style: str) -> None:
+    # The hint only saves reading styles; any style that hides an ancestor must pass it.
+    html = f'<div style="{style}"><img src="{PIXEL_URL}" width="600" height="300"></div>'
+    result = ExtractResult()
+    node = LexborHTMLParser(html).css_first("div")
+    if _html._own_hiding(node, "div", result) is not None:
+        assert _html._HIDING_HINT.search(style)
+
+
+@pytest.mark.parametrize(
+    "style",
+    [
+        "position:absolute;left:-9999px",
+        "text-indent:-1000em",
+        "height:0;overflow:hidden",
+        "max-width:0px;overflow:hidden",
+        "display:block;DISPLAY:NONE",
+        "wid\\74 h:0;overflow:hidden",
+    ],
+)
+def test_hiding_ancestor_passes_hint(style: str) -> None:
+    html = f'<div style="{style}"><img src="{PIXEL_URL}" width="600" height="300"></div>'
+    node = LexborHTMLParser(html).css_first("div")
+    assert _html._own_hiding(node, "div", ExtractResult()) is not None
+    assert _html._HIDING_HINT.search(style)

@@ -411,3 +411,19 @@ def test_find_deterministic(url: str) -> None:
 def test_find_matched_inside_url(url: str) -> None:
     for match in MATCHER.find(url):
         assert match.matched in url
+
+
+def test_hex_needles_built_on_first_hex_run() -> None:
+    # Digests are costly, so a matcher computes its hex forms only when a URL could hold one.
+    matcher = AddressMatcher(["jane.doe@example.com"])
+    assert matcher.find("https://t.example.net/o?u=plain-token") == ()
+    assert matcher._hex is None
+    digest = hashlib.sha256(b"jane.doe@example.com").hexdigest()
+    assert [leak.encoding for leak in matcher.find(f"https://t.example.net/o?h={digest}")] == ["sha256"]
+    assert matcher._hex is not None
+
+
+def test_hex_of_short_address_found() -> None:
+    # An address shorter than 16 bytes has a hex form shorter than any digest.
+    matcher = AddressMatcher(["a@b.co"])
+    assert [leak.encoding for leak in matcher.find("https://t.example.net/o?x=6140622e636f")] == ["hex"]

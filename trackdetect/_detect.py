@@ -826,5 +826,6 @@ def clear_caches() -> None:
         _urls.is_opaque_token,
         _urls.find_tokens,
         _leaks._address_needles,
+        _leaks._hex_needles,
     ):
         cached.cache_clear()

@@ -72,6 +72,7 @@ _MIN_LOCAL_PART = 6
 _MIN_UNIFORM_LOCAL_PART = 8
 
 HASH_ALGORITHMS: tuple[str, ...] = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
+_SHORTEST_DIGEST_HEX = 2 * min(hashlib.new(name, usedforsecurity=False).digest_size for name in HASH_ALGORITHMS)
 
 ENCODINGS: tuple[str, ...] = (
     "plain",
@@ -202,11 +203,9 @@ class AddressMatcher:
     __slots__ = (
         "_addresses",
         "_base64",
+        "_given_forms",
         "_hex",
-        "_hex_lengths",
-        "_hex_run",
-        "_hex_sorted",
-        "_hex_sorted_lengths",
+        "_hex_probe",
         "_local_parts",
         "_plain",
     )
@@ -218,29 +217,25 @@ class AddressMatcher:
         plain: list[_Needle] = []
         local_parts: list[_Needle] = []
         base64_needles: list[_Needle] = []
-        hex_needles: list[_Needle] = []
         for index, as_given in enumerate(given_forms):
             address_needles = _address_needles(as_given, self._addresses[index], index)
             plain.extend(address_needles[0])
             local_parts.extend(address_needles[1])
             base64_needles.extend(address_needles[2])
-            hex_needles.extend(address_needles[3])
 
         self._plain = tuple(plain)
         self._local_parts = tuple(local_parts)
         self._base64 = tuple(base64_needles)
-        hex_by_text: dict[str, list[_Needle]] = {}
-        for needle in hex_needles:
-            hex_by_text.setdefault(needle.text, []).append(needle)
-        self._hex = {text: tuple(needles) for text, needles in hex_by_text.items()}
-        self._hex_sorted = tuple(sorted(hex_needles, key=lambda needle: len(needle.text)))
-        self._hex_sorted_lengths = tuple(len(needle.text) for needle in self._hex_sorted)
-        self._hex_lengths = tuple(sorted(set(self._hex_sorted_lengths)))
-        self._hex_run = re.compile(f"[0-9a-f]{{{self._hex_lengths[0]},}}") if self._hex_lengths else None
+        # The hex needles take about fifty digests per address, and most messages hold no hex
+        # run long enough to contain one, so they are computed on the first such run.
+        self._given_forms = given_forms
+        self._hex: _HexTable | None = None
+        shortest = min((2 * len(form.encode("utf-8")) for form in given_forms), default=0)
+        self._hex_probe = re.compile(f"[0-9a-f]{{{min(shortest, _SHORTEST_DIGEST_HEX)},}}") if given_forms else None
         logger.debug(
-            "address matcher: %d addresses, %d needles",
+            "address matcher: %d addresses, %d needles before hex forms",
             len(self._addresses),
-            len(plain) + len(local_parts) + len(base64_needles) + len(hex_needles),
+            len(plain) + len(local_parts) + len(base64_needles),
         )
 
     @property
@@ -339,35 +334,54 @@ class AddressMatcher:
 
     def _find_hex(self, haystack: _Haystack, found: _Spans) -> None:
         """Record hex forms: whole runs of hex digits by look-up, longer runs by search."""
-        if self._hex_run is None:
+        if self._hex_probe is None or not self._hex_probe.search(haystack.folded):
             return
+        table = self._hex
+        if table is None:
+            # Built once and assigned in one step, so a matcher shared by threads stays consistent.
+            table = _HexTable(
+                [
+                    needle
+                    for index, as_given in enumerate(self._given_forms)
+                    for needle in _hex_needles(as_given, self._addresses[index], index)
+                ]
+            )
+            self._hex = table
         budget = _EMBEDDED_HEX_BUDGET
-        runs = self._hex_run.finditer(haystack.folded)
-        for match in itertools.islice(runs, _MAX_HEX_RUNS):
+        for match in itertools.islice(table.run.finditer(haystack.folded), _MAX_HEX_RUNS):
             run = match.group()
-            whole = self._hex.get(run)
+            whole = table.by_text.get(run)
             if whole is not None:
                 for needle in whole:
                     _record(found, needle, haystack.url_span(match.start(), len(run)))
-            elif budget > 0 and len(run) > self._hex_lengths[0]:
-                budget = self._find_embedded_hex(run, match.start(), haystack, found, budget)
+            elif budget > 0 and len(run) > table.lengths[0]:
+                budget = table.find_embedded(run, match.start(), haystack, found, budget)
 
-    def _find_embedded_hex(
-        self,
-        run: str,
-        run_start: int,
-        haystack: _Haystack,
-        found: _Spans,
-        budget: int,
-    ) -> int:
+
+class _HexTable:
+    """The hex needles of a matcher, indexed for whole-run look-ups and searches in longer runs."""
+
+    __slots__ = ("by_text", "lengths", "run", "sorted", "sorted_lengths")
+
+    def __init__(self, needles: list[_Needle]) -> None:
+        by_text: dict[str, list[_Needle]] = {}
+        for needle in needles:
+            by_text.setdefault(needle.text, []).append(needle)
+        self.by_text = {text: tuple(group) for text, group in by_text.items()}
+        self.sorted = tuple(sorted(needles, key=lambda needle: len(needle.text)))
+        self.sorted_lengths = tuple(len(needle.text) for needle in self.sorted)
+        self.lengths = tuple(sorted(set(self.sorted_lengths)))
+        self.run = re.compile(f"[0-9a-f]{{{self.lengths[0]},}}")
+
+    def find_embedded(self, run: str, run_start: int, haystack: _Haystack, found: _Spans, budget: int) -> int:
         """Record hex needles inside a longer run and return the budget left.
 
         Sliding a window of each needle length costs one look-up per window, and searching
         for each shorter needle costs one search per needle. The cheaper way is taken.
         """
-        shorter = [length for length in self._hex_lengths if length < len(run)]
+        shorter = [length for length in self.lengths if length < len(run)]
         window_cost = sum(len(run) - length + 1 for length in shorter)
-        needle_count = bisect.bisect_left(self._hex_sorted_lengths, len(run))
+        needle_count = bisect.bisect_left(self.sorted_lengths, len(run))
         # A search scans the whole run, so it costs more than a look-up on long runs.
         search_cost = needle_count * (1 + len(run) // 64)
         if min(window_cost, search_cost) > budget:
@@ -379,11 +393,11 @@ class AddressMatcher:
         if window_cost <= search_cost:
             for length in shorter:
                 for offset in range(len(run) - length + 1):
-                    for needle in self._hex.get(run[offset : offset + length], ()):
+                    for needle in self.by_text.get(run[offset : offset + length], ()):
                         _record(found, needle, haystack.url_span(run_start + offset, length))
             return budget - window_cost
 
-        for needle in self._hex_sorted[:needle_count]:
+        for needle in self.sorted[:needle_count]:
             offset = run.find(needle.text)
             if offset != -1:
                 _record(found, needle, haystack.url_span(run_start + offset, len(needle.text)))
@@ -472,19 +486,16 @@ def _usable_address(item: object) -> str | None:
 
 
 @lru_cache(maxsize=1024)
-def _address_needles(
-    as_given: str, normalized: str, index: int
-) -> tuple[list[_Needle], list[_Needle], list[_Needle], list[_Needle]]:
-    """Return the plain, local-part, base64 and hex needles of one address.
+def _address_needles(as_given: str, normalized: str, index: int) -> tuple[list[_Needle], list[_Needle], list[_Needle]]:
+    """Return the plain, local-part and base64 needles of one address.
 
     Cached, because scanning a mailbox meets the same recipient in message after message and
-    the digests are the costly part of building a matcher.
+    the digests are the costly part of building a matcher. Hex needles are separate.
     """
     return (
         _plain_needles(normalized, index),
         _local_part_needles(normalized, index),
         _base64_needles(as_given, normalized, index),
-        _hex_needles(as_given, normalized, index),
     )
 
 
@@ -572,6 +583,7 @@ def _address_base64_needles(data: bytes, index: int) -> list[_Needle]:
     return needles
 
 
+@lru_cache(maxsize=1024)
 def _hex_needles(as_given: str, normalized: str, index: int) -> list[_Needle]:
     """Return the lower-case hex forms: of the address, of its digests, of digests of digests."""
     needles: list[_Needle] = []
