@@ -627,6 +627,35 @@ def test_boundary_missing_defect() -> None:
     assert "mime.no-boundary-in-multipart" in codes
 
 
+@pytest.mark.parametrize(
+    ("raw", "code", "message"),
+    [
+        pytest.param(
+            _alternative(_html_page(), boundary_param="abc", used="xyz"),
+            "mime.start-boundary-not-found",
+            "the multipart boundary never appears in the body",
+            id="start-boundary",
+        ),
+        pytest.param(
+            _alternative(_html_page(), close=False),
+            "mime.close-boundary-not-found",
+            "the multipart body ends without its closing boundary",
+            id="close-boundary",
+        ),
+        pytest.param(
+            _alternative(_html_page(), boundary_param=None, used="xyz"),
+            "mime.no-boundary-in-multipart",
+            "a multipart part has no boundary parameter",
+            id="no-boundary",
+        ),
+    ],
+)
+def test_parser_defect_sentence(raw: bytes, code: str, message: str) -> None:
+    # The standard library's defects carry no text; each gets a sentence, not its class name.
+    messages = [defect.message for defect in detect(raw).defects if defect.code == code]
+    assert messages == [message]
+
+
 # --- deep nesting --------------------------------------------------------------------------
 
 

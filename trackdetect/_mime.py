@@ -388,9 +388,28 @@ def _defect_code(defect: object) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower() or "defect"
 
 
+# Plain sentences for the defects the standard library's parser records; most of them
+# carry no text of their own.
+_DEFECT_SENTENCES = {
+    "StartBoundaryNotFoundDefect": "the multipart boundary never appears in the body",
+    "CloseBoundaryNotFoundDefect": "the multipart body ends without its closing boundary",
+    "MissingHeaderBodySeparatorDefect": "a header line without a colon ends the headers early",
+    "MultipartInvariantViolationDefect": "a part declared multipart has no subparts",
+    "InvalidMultipartContentTransferEncodingDefect": "a multipart part declares a transfer encoding",
+    "NoBoundaryInMultipartDefect": "a multipart part has no boundary parameter",
+    "FirstHeaderLineIsContinuationDefect": "the first header line is a continuation line",
+    "MisplacedEnvelopeHeaderDefect": "a 'From ' envelope line sits among the headers",
+    "MalformedHeaderDefect": "a header line has no colon",
+    "InvalidBase64CharactersDefect": "base64 text has characters outside the base64 alphabet",
+    "InvalidBase64LengthDefect": "base64 text has a length that cannot be decoded",
+    "InvalidBase64PaddingDefect": "base64 text has wrong padding",
+}
+
+
 def _defect_message(defect: object) -> str:
-    text = clean_text(str(defect)) or type(defect).__name__
-    return f"{type(defect).__name__}: {text}"[:200]
+    name = type(defect).__name__
+    text = _DEFECT_SENTENCES.get(name) or clean_text(str(defect)) or _defect_code(defect).replace("-", " ")
+    return text[:200]
 
 
 def _raw_payload(payload: str | bytes) -> bytes:
