@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from trackdetect import detect_html
+from trackdetect._render import render_text
 from trackdetect.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_TRACKED, main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -242,3 +244,32 @@ def test_invisible_characters_are_shown(tmp_path: Path, capsys: pytest.CaptureFi
     assert "\U000e0139" not in out
     assert "\\ue0139" in out
     assert "\\u202e" in out
+
+
+# --- Text rendering -----------------------------------------------------------------------
+
+LONG_PIXEL = "https://t.example.net/o/" + "a1b2c3d4e5" * 12 + "?r=1"
+
+
+def test_one_remote_resource_singular() -> None:
+    report = detect_html('<img src="https://cdn.example.com/img/hero.jpg" width="600" height="300">')
+    assert "1 other remote resource (use" in render_text(report)
+
+
+def test_wrapper_section_not_sender_learns() -> None:
+    report = detect_html('<a href="https://tinyurl.com/y3kx9abc">offer</a>')
+    text = render_text(report)
+    assert "What this is: A security gateway" in text
+    assert "[high]" not in text
+
+
+def test_verbose_keeps_whole_url() -> None:
+    report = detect_html(f'<img src="{LONG_PIXEL}" width="1" height="1">')
+    assert LONG_PIXEL in render_text(report, verbose=True)
+    assert LONG_PIXEL not in render_text(report)
+
+
+def test_clean_score_is_float() -> None:
+    report = detect_html("<p>Hello</p>")
+    assert isinstance(report.score, float)
+    assert isinstance(json.loads(report.to_json())["score"], float)

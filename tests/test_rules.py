@@ -395,3 +395,15 @@ def test_ignore_drops_rules() -> None:
     report = detect_html(f'<img src="{T}" width="1" height="1">', options=Options(ignore=("TD101",)))
     codes = {code for finding in report.findings for code in finding.codes}
     assert "TD101" not in codes
+
+
+def test_ignore_remote_rule_drops_remote_content() -> None:
+    html = '<img src="https://cdn.example.com/img/hero.jpg" width="600" height="300">'
+    assert detect_html(html).by_kind("remote_content")
+    assert detect_html(html, options=Options(ignore=("TD8",))).findings == ()
+
+
+def test_every_finding_names_a_rule() -> None:
+    html = f'<img src="{T}" width="1" height="1"><img src="https://cdn.example.com/img/hero.jpg" width="600">'
+    for options in (Options(), Options(ignore=("TD8",)), Options(select=("TD1",))):
+        assert all(finding.rules for finding in detect_html(html, options=options).findings)

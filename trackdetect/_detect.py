@@ -166,7 +166,7 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
     # Wrappers (redirect findings) act for the recipient's side and are not trackers.
     excluded = (Kind.REMOTE_CONTENT, Kind.REDIRECT)
     vendors = sorted({name for finding in findings if finding.kind not in excluded for name in finding.vendors})
-    score = round(sum(finding.score for finding in tracking), 1)
+    score = round(sum((finding.score for finding in tracking), 0.0), 1)
     info = MessageInfo(
         message_id=parsed.header("Message-ID"),
         sender=parsed.header("From"),
@@ -506,7 +506,9 @@ class _Judge:
             kind, confidence = _judge_resource(subject, codes)
         else:
             kind, confidence = _judge_link(subject, codes)
-        if kind is None:
+        if kind is None or not hits:
+            # A finding always shows the rule behind it, so ignoring every rule that fired
+            # (TD801 for plain remote content) drops the finding.
             return None
         if kind is Kind.REMOTE_CONTENT and not self.options.include_remote_content:
             return None
@@ -519,7 +521,7 @@ class _Judge:
             if hop.vendor and hop.vendor not in vendor_names and not hop.via.startswith(_WRAPPER_KINDS):
                 vendor_names.append(hop.vendor)
 
-        score = round(sum(hit.weight for hit in hits), 1)
+        score = round(sum((hit.weight for hit in hits), 0.0), 1)
         destination = None
         if reference.role != "resource":
             if hops:

@@ -34,8 +34,9 @@ def _invisible(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Cf", "Co") or 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
 
 
-def _short(url: str, width: int = _URL_WIDTH) -> str:
-    return url if len(url) <= width else url[: width - 1] + "…"
+def _short(url: str, width: int = _URL_WIDTH, *, verbose: bool = False) -> str:
+    # Verbose output promises every detail, and two URLs may differ only in their tails.
+    return url if verbose or len(url) <= width else url[: width - 1] + "…"
 
 
 def _finding_lines(finding: Finding, verbose: bool) -> list[str]:
@@ -48,12 +49,17 @@ def _finding_lines(finding: Finding, verbose: bool) -> list[str]:
         leak = finding.leak
         lines = [
             f"  - {leak.address} ({leak.encoding}, in the {leak.position}) sent to {leak.receiver}",
-            f"    {_short(finding.url)}",
+            f"    {_short(finding.url, verbose=verbose)}",
         ]
-    else:
-        lines = [f"  - {vendor} [{finding.confidence.value}{extra}]", f"    {_short(finding.url)}"]
+    elif finding.kind is Kind.REDIRECT:
+        # A wrapper is not a tracker, so it carries no confidence tag that reads like one.
+        lines = [f"  - {vendor}", f"    {_short(finding.url, verbose=verbose)}"]
         if finding.destination:
-            lines.append(f"    goes to {_short(finding.destination, _URL_WIDTH - 9)}")
+            lines.append(f"    goes to {_short(finding.destination, _URL_WIDTH - 9, verbose=verbose)}")
+    else:
+        lines = [f"  - {vendor} [{finding.confidence.value}{extra}]", f"    {_short(finding.url, verbose=verbose)}"]
+        if finding.destination:
+            lines.append(f"    goes to {_short(finding.destination, _URL_WIDTH - 9, verbose=verbose)}")
     location = finding.location
     if location.element == "text":
         where = f"part {location.part}, URL in plain text"
@@ -105,14 +111,16 @@ def render_text(report: Report, source: str = "", *, verbose: bool = False) -> s
             findings = _one_per_leak(findings)
         if kind is Kind.REMOTE_CONTENT and not verbose:
             if findings:
-                lines.append(f"\n  {len(findings)} other remote resources (use --verbose to list them)")
+                noun = "resource" if len(findings) == 1 else "resources"
+                lines.append(f"\n  {len(findings)} other remote {noun} (use --verbose to list them)")
             continue
         if not findings:
             continue
         lines.append(f"\n  {heading} ({len(findings)}):")
         explanation = explain(findings[0].explanation)
         if explanation:
-            lines.append(f"    What the sender learns: {explanation}")
+            label = "What this is" if kind is Kind.REDIRECT else "What the sender learns"
+            lines.append(f"    {label}: {explanation}")
         shown = findings if verbose else findings[:_MAX_PER_KIND]
         for finding in shown:
             lines.extend(_finding_lines(finding, verbose))
@@ -121,7 +129,7 @@ def render_text(report: Report, source: str = "", *, verbose: bool = False) -> s
     if possible:
         lines.append(f"\n  Possible tracking, low confidence ({len(possible)}); not counted in the verdict:")
         for finding in possible if verbose else possible[:_MAX_PER_KIND]:
-            lines.append(f"  - {finding.kind.value.replace('_', ' ')}: {_short(finding.url)}")
+            lines.append(f"  - {finding.kind.value.replace('_', ' ')}: {_short(finding.url, verbose=verbose)}")
             lines.append(f"    {', '.join(hit.evidence for hit in finding.rules if hit.weight)}")
         if not verbose and len(possible) > _MAX_PER_KIND:
             lines.append(f"    ... and {len(possible) - _MAX_PER_KIND} more (use --verbose)")
