@@ -7,12 +7,14 @@ matching time with the shipped vendors against an index of only 20 of them.
 
     python benchmarks/speed.py [FOLDER] [--rounds N]
 
-FOLDER defaults to the development corpus kept next to the checkout, outside the repository.
+FOLDER defaults to the ``raw`` folder of the development corpus: ``$TRACKDETECT_CORPUS``, or
+``shared/corpus`` next to the checkout, outside the repository.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import subprocess
@@ -89,12 +91,18 @@ def _vendor_matching(messages: list[bytes]) -> tuple[int, float, float, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", nargs="?", default=str(ROOT.parent / "shared" / "corpus" / "raw"))
+    corpus = os.environ.get("TRACKDETECT_CORPUS", str(ROOT.parent / "shared" / "corpus"))
+    parser.add_argument(
+        "folder",
+        nargs="?",
+        default=str(Path(corpus) / "raw"),
+        help="folder of .eml files (default: the raw/ folder of $TRACKDETECT_CORPUS or ../shared/corpus)",
+    )
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds; the best one counts")
     args = parser.parse_args()
     files = sorted(Path(args.folder).glob("*.eml"))
     if not files:
-        print(f"no .eml files in {args.folder}", file=sys.stderr)
+        print(f"no .eml files in {args.folder}: pass a folder of messages or set TRACKDETECT_CORPUS", file=sys.stderr)
         return 2
     messages = [path.read_bytes() for path in files]
     _full(messages)  # warm caches and lazy imports once

@@ -231,6 +231,8 @@ def test_every_corpus_file_parses() -> None:
 
 
 if __name__ == "__main__":
+    if not LABELS.is_file():
+        sys.exit(f"corpus not found at {CORPUS}: set TRACKDETECT_CORPUS to the folder holding labels.jsonl")
     result = evaluate()
     print(
         f"messages: precision {result.message_precision:.3f} recall {result.message_recall:.3f} "
