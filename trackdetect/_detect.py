@@ -23,7 +23,7 @@ from ._html import Reference
 from ._leaks import AddressMatcher, LeakMatch
 from ._mime import ParsedMessage, parse_message
 from ._options import Options
-from ._urls import Token, UrlParts, find_address, find_tokens, split_url
+from ._urls import IMAGE_FILE, Token, UrlParts, find_address, find_tokens, split_url
 from ._vendors import VendorIndex, VendorMatch, default_index
 from .report import (
     Confidence,
@@ -55,7 +55,6 @@ _SPACER_NAME = re.compile(
     r"(?:^|[/_.\-])(?:spacer|spc|transparent|trans|transp|blank|clear|clr|shim|empty|space|dot|s|x|pix)\d*\.(?:gif|png)$",
     re.I,
 )
-_STATIC_FILE = re.compile(r"\.(?:gif|png|jpe?g|webp|bmp|svg|ico|avif)$", re.I)
 _WRAPPER_KINDS = (
     f"{_unwrap.SECURITY_WRAPPER}:",
     f"{_unwrap.IMAGE_PROXY}:",
@@ -390,7 +389,7 @@ class _Judge:
 
         vendors = self.index.match(judged_parts)
         tracking_host = any(match.role != "content" for match in vendors)
-        if static_paths == "none" and tracking_host and not _STATIC_FILE.search(judged_parts.path):
+        if static_paths == "none" and tracking_host and not IMAGE_FILE.search(judged_parts.path):
             # On a tracking vendor's host a style sheet or font path may number the recipient.
             # Image folders there are usually account ids, so they stay unsearched.
             static_paths = "folders"
@@ -615,7 +614,7 @@ def _is_spacer(subject: Subject, codes: set[str]) -> bool:
     parts = subject.parts
     if parts.query:
         return False
-    if subject.url_count >= 2 or _SPACER_NAME.search(parts.path) or _STATIC_FILE.search(parts.path):
+    if subject.url_count >= 2 or _SPACER_NAME.search(parts.path) or IMAGE_FILE.search(parts.path):
         return True
     # Without digits in its path a URL cannot number the recipient or the mailing.
     return not any(char.isdigit() for char in parts.path)

@@ -23,7 +23,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
+
+from ._urls import split_url
 
 logger = logging.getLogger(__name__)
 
@@ -141,14 +143,10 @@ def _split(url: str) -> _Parts | None:
     raw = url.strip().replace("\t", "").replace("\r", "").replace("\n", "")
     if _has_control_chars(raw):
         return None
-    try:
-        parts = urlsplit(raw)
-        host = parts.hostname
-    except ValueError:
+    parts = split_url(raw)
+    if parts is None:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        return None
-    return _Parts(raw, host.rstrip("."), parts.path, parts.query, parts.fragment)
+    return _Parts(raw, parts.host, parts.path, parts.query, parts.fragment)
 
 
 def _query_pairs(query: str) -> list[tuple[str, str]]:

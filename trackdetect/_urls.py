@@ -233,8 +233,11 @@ _TOKEN_SPLIT = re.compile(r"[/?&=;,#]")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 _TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_\-.~+!*%:|]+")
+_IMAGE_EXTENSIONS = r"gif|png|jpe?g|webp|bmp|svg|ico|avif"
+#: A path that ends in an image file name.
+IMAGE_FILE = re.compile(rf"\.(?:{_IMAGE_EXTENSIONS})$", re.I)
 _STATIC_EXTENSION = re.compile(
-    r"\.(?:gif|png|jpe?g|webp|bmp|svg|ico|avif|woff2?|ttf|otf|eot|css|js|pdf|mp3|m4a|aac|oga|ogg|opus|wav|"
+    rf"\.(?:{_IMAGE_EXTENSIONS}|woff2?|ttf|otf|eot|css|js|pdf|mp3|m4a|aac|oga|ogg|opus|wav|"
     r"flac|mp4|m4v|mov|webm|vtt|srt)$",
     re.I,
 )
