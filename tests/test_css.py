@@ -424,8 +424,6 @@ def test_style_attribute_no_event() -> None:
     [
         (".x{display:none}", "x"),
         ("img.x{visibility:hidden}", "x"),
-        (".a .x{opacity:0}", "x"),
-        (".a > .x{mso-hide:all}", "x"),
         ("*.x{max-height:0;overflow:hidden}", "x"),
         (".y, .x{display:none}", "x"),
         (".x{display:none !important} .x{display:block}", "x"),
@@ -465,10 +463,43 @@ def test_hidden_class_negative(css: str) -> None:
 
 @pytest.mark.parametrize(
     ("css", "expected"),
-    [("#p{display:none}", "p"), ("img#p{opacity:0}", "p"), ("div #p{visibility:hidden}", "p")],
+    [("#p{display:none}", "p"), ("img#p{opacity:0}", "p")],
 )
 def test_hidden_id_positive(css: str, expected: str) -> None:
     assert expected in read_stylesheet(css).hidden_ids
+
+
+@pytest.mark.parametrize(
+    ("css", "expected"),
+    [
+        pytest.param(".a .x{opacity:0}", (".a .x", "class", "x"), id="descendant"),
+        pytest.param(".a > .x{mso-hide:all}", (".a > .x", "class", "x"), id="child"),
+        pytest.param("div #p{visibility:hidden}", ("div #p", "id", "p"), id="id-descendant"),
+        pytest.param("h1 + .x{display:none}", ("h1 + .x", "class", "x"), id="sibling"),
+    ],
+)
+def test_hidden_selector_scoped(css: str, expected: tuple[str, str, str]) -> None:
+    # Only the document can tell which elements a rule with a context hides.
+    info = read_stylesheet(css)
+    assert [(rule.selector, rule.kind, rule.name) for rule in info.hidden_selectors] == [expected]
+    assert expected[2] not in info.hidden_classes | info.hidden_ids
+
+
+@pytest.mark.parametrize(
+    "css",
+    [
+        pytest.param(".x{display:none} .a .x{display:none}", id="plain-rule-first"),
+        pytest.param(".a .x{display:none} .x{display:none}", id="plain-rule-later"),
+    ],
+)
+def test_plain_rule_hides_every_element(css: str) -> None:
+    info = read_stylesheet(css)
+    assert "x" in info.hidden_classes
+    assert info.hidden_selectors == ()
+
+
+def test_scoped_rule_shown_again() -> None:
+    assert read_stylesheet(".a .x{display:none} .b .x{display:block}").hidden_selectors == ()
 
 
 @pytest.mark.parametrize("css", ["#p{display:block}", "#p:hover{display:none}", "#p.x{display:none}", "#p{color:red}"])

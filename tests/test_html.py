@@ -208,6 +208,20 @@ HIDDEN = [
         f'<div style="display:none"/><img src="{PIXEL_URL}">',
         id="self-closing-div",
     ),
+    pytest.param(
+        f'<style>.promo .hid {{ display: none }}</style><div class="promo"><p class="hid"><img src="{PIXEL_URL}"></p>'
+        "</div>",
+        id="descendant-rule-ancestor",
+    ),
+    pytest.param(
+        f'<style>.promo img.hid {{ display: none }}</style><div class="promo"><img class="hid" src="{PIXEL_URL}"></div>',
+        id="descendant-rule-on-image",
+    ),
+    pytest.param(
+        f'<style>.promo .hid {{ display: none }}</style><!--[if mso]><div class="promo"><span class="hid">'
+        f'<img src="{PIXEL_URL}"></span></div><![endif]-->',
+        id="descendant-rule-in-conditional-comment",
+    ),
 ]
 
 
@@ -236,10 +250,11 @@ VISIBLE = [
     pytest.param(
         f'<style>.promo .hid {{ display: none }}</style><div class="hid"><img src="{PIXEL_URL}"></div>',
         id="rule-needs-other-ancestor",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="the stylesheet reader keeps only the last class of a selector, so '.promo .hid' hides every .hid",
-        ),
+    ),
+    pytest.param(
+        f'<style>.promo > .hid {{ display: none }}</style><div class="promo"><p><span class="hid">'
+        f'<img src="{PIXEL_URL}"></span></p></div>',
+        id="child-rule-not-child",
     ),
 ]
 

@@ -81,16 +81,31 @@ class StylesheetInfo:
 
     ``hidden_classes`` and ``hidden_ids`` come from rules whose last compound selector is
     one class or one id (optionally with a type), outside @media blocks that apply only to
-    small screens, print or dark mode. Selectors with an attribute selector, a forward
-    container or an interaction pseudo-class do not count. Later rules for the same class
-    can show it again. ``defects`` are short messages for CSS that could not be read or
-    was cut.
+    small screens, print or dark mode; a name that only rules with a context hide (such as
+    ``.promo .hid``) is in ``hidden_selectors`` instead. Selectors with an attribute
+    selector, a forward container or an interaction pseudo-class do not count. Later rules
+    for the same class can show it again. ``defects`` are short messages for CSS that could
+    not be read or was cut.
     """
 
     references: tuple[CssReference, ...]
     hidden_classes: frozenset[str]
     hidden_ids: frozenset[str]
     defects: tuple[str, ...]
+    hidden_selectors: tuple[HiddenSelector, ...] = ()
+    """Hiding rules that apply only in a context, such as ``.promo .hid``: their class or id
+    is not in ``hidden_classes`` or ``hidden_ids``, and the selector decides which elements
+    they hide."""
+
+
+@dataclass(frozen=True, slots=True)
+class HiddenSelector:
+    """A hiding rule's selector with the class or id its last compound names."""
+
+    selector: str
+    kind: str
+    """``class`` or ``id``."""
+    name: str
 
 
 # --- Cheap gate --------------------------------------------------------------------------
@@ -624,6 +639,9 @@ class _Scope:
 class _Reader:
     collector: _Collector = field(default_factory=_Collector)
     hiding: dict[tuple[str, str], _Cascade] = field(default_factory=dict)
+    scoped: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    """For each target, the full selectors of its rules while all of them have a context
+    (``.promo .hid``). A target that a plain rule sets is absent."""
 
     def read_rule_list(self, nodes: Iterable[ast.Node], scope: _Scope, depth: int) -> None:
         for node in nodes:
@@ -681,7 +699,7 @@ class _Reader:
         NOTE: rules for one class cascade in source order only, so a more specific earlier
         rule (``img.x{display:block}`` before ``.x{display:none}``) still loses here.
         """
-        targets: list[tuple[str, str]] = []
+        targets: list[tuple[tuple[str, str], str | None]] = []
         for part in _split_on_commas(rule.prelude):
             marks = _complex_selector_marks(part, 0, self.collector)
             # An attribute selector anywhere, such as Outlook.com's dark-mode "[data-ogsc] .x",
@@ -690,7 +708,9 @@ class _Reader:
                 continue
             target = _hiding_target(part)
             if target is not None:
-                targets.append(target)
+                # A selector with more than its last compound applies only inside some context.
+                scoped = len(_last_compound(part)) < len([t for t in part if not isinstance(t, ast.WhitespaceToken)])
+                targets.append((target, _selector_text(part, self.collector) if scoped else None))
         if not targets:
             return
         declarations = [
@@ -700,11 +720,16 @@ class _Reader:
             and node.lower_name in _BOX_PROPERTIES
             and not _node_depth_exceeds(node.value, MAX_DEPTH)
         ]
-        for target in targets:
+        for target, selector in targets:
+            first = target not in self.hiding
             state = self.hiding.setdefault(target, {})
             for declaration in declarations:
                 value = str(tinycss2.serialize(declaration.value)).strip().lower()
                 _cascade(state, declaration.lower_name, value, declaration.important)
+            if selector is None:
+                self.scoped.pop(target, None)
+            elif first or target in self.scoped:
+                self.scoped.setdefault(target, []).append(selector)
 
     def read_at_rule(self, rule: ast.AtRule, scope: _Scope, depth: int) -> None:
         if depth >= MAX_DEPTH:
@@ -825,11 +850,20 @@ class _Reader:
                 self.read_block(node.content, frame_scope, depth + 1)
 
     def hidden_names(self, kind: str) -> frozenset[str]:
+        """Return the names of this kind that every element carrying them hides."""
         names = set()
-        for (target_kind, name), state in self.hiding.items():
-            if target_kind == kind and _hidden_reason(_values(state)) is not None:
-                names.add(name)
+        for target, state in self.hiding.items():
+            if target[0] == kind and target not in self.scoped and _hidden_reason(_values(state)) is not None:
+                names.add(target[1])
         return frozenset(names)
+
+    def hidden_selectors(self) -> tuple[HiddenSelector, ...]:
+        """Return the scoped selectors of hidden targets, which only a document can resolve."""
+        found: list[HiddenSelector] = []
+        for target, selectors in self.scoped.items():
+            if _hidden_reason(_values(self.hiding[target])) is not None:
+                found.extend(HiddenSelector(selector, target[0], target[1]) for selector in selectors if selector)
+        return tuple(found)
 
 
 @lru_cache(maxsize=256)
@@ -851,6 +885,7 @@ def read_stylesheet(text: str) -> StylesheetInfo:
         hidden_classes=reader.hidden_names("class"),
         hidden_ids=reader.hidden_names("id"),
         defects=reader.collector.final_defects(),
+        hidden_selectors=reader.hidden_selectors(),
     )
 
 

@@ -165,6 +165,10 @@ class ExtractResult:
     """Hiding reason of each visited ancestor by node id (None when visible), so shared ancestors are read once."""
     in_noscript: frozenset[int] | None = None
     """Lexbor node ids inside ``<noscript>``; None means unknown (walk the ancestors)."""
+    hidden_selectors: list[_css.HiddenSelector] = field(default_factory=list)
+    """Hiding rules that apply only in a context (``.promo .hid``), resolved on each tree."""
+    hidden_nodes: dict[int, str] = field(default_factory=dict)
+    """Lexbor node ids that such a rule selects, with the rule's selector."""
 
 
 class _Node(Protocol):
@@ -274,6 +278,7 @@ def _extract_into(
             info = _css.read_stylesheet(text)
             stylesheet_hidden_classes.update(info.hidden_classes)
             stylesheet_hidden_ids.update(info.hidden_ids)
+            result.hidden_selectors.extend(info.hidden_selectors)
             for message in info.defects:
                 result.defects.append(Defect("css.unreadable", message, part))
             for css_ref in info.references:
@@ -292,6 +297,12 @@ def _extract_into(
                 )
             continue
         pending.append((node, tag))
+    for rule in result.hidden_selectors:
+        if tree is None or not _select_hidden(tree, rule, result):
+            # Without a tree, or for a selector Lexbor cannot evaluate, every element with
+            # the class or id counts as hidden: a few visible images may then be taken as
+            # hidden, but no hidden one as visible.
+            (stylesheet_hidden_classes if rule.kind == "class" else stylesheet_hidden_ids).add(rule.name)
     result.hidden_classes = frozenset(stylesheet_hidden_classes)
     result.hidden_ids = frozenset(stylesheet_hidden_ids)
     if tree is not None:
@@ -311,6 +322,20 @@ def _extract_into(
         inner = "\n".join(match.group(1) for match in _CONDITIONAL.finditer(html) if "<" in match.group(1))
         if inner:
             _extract_into(inner, part, "conditional-comment", result, depth + 1, counter)
+
+
+def _select_hidden(tree: LexborHTMLParser, rule: _css.HiddenSelector, result: ExtractResult) -> bool:
+    """Record the elements a context-dependent hiding rule selects; False when it cannot be evaluated."""
+    if result.rule_matches >= MAX_RULE_MATCHES:
+        return False
+    result.rule_matches += 1
+    try:
+        nodes = tree.css(rule.selector)
+    except (SelectolaxError, ValueError, TypeError, RuntimeError):
+        return False
+    for node in nodes:
+        result.hidden_nodes.setdefault(node.mem_id, rule.selector)
+    return True
 
 
 def _first_base(nodes: Iterable[Any]) -> str | None:
@@ -460,6 +485,8 @@ def _geometry(node: Any, tag: str, attributes: Mapping[str, str | None], result:
         hidden = "class hidden by stylesheet"
     if hidden is None and result.hidden_ids and (attributes.get("id") or "") in result.hidden_ids:
         hidden = "id hidden by stylesheet"
+    if hidden is None and result.hidden_nodes and _node_key(node) in result.hidden_nodes:
+        hidden = f"hidden by stylesheet rule {result.hidden_nodes[_node_key(node)][:80]}"
     if hidden is None:
         hidden = _hidden_ancestor(node, result)
     return {"width": width, "height": height, "hidden": hidden, "classes": classes, "declared": tuple(declared)}
@@ -567,6 +594,10 @@ def _own_hiding(element: Any, tag: str, result: ExtractResult) -> str | None:
             return f"ancestor <{tag}> class hidden by stylesheet"
     if result.hidden_ids and attributes.get("id") in result.hidden_ids:
         return f"ancestor <{tag}> id hidden by stylesheet"
+    if result.hidden_nodes:
+        selector = result.hidden_nodes.get(_node_key(element))
+        if selector is not None:
+            return f"ancestor <{tag}> hidden by stylesheet rule {selector[:80]}"
     return None
 
 
