@@ -316,12 +316,13 @@ PARSER_CASES = [
     pytest.param(
         f'<div style="display:none"/><img src="{PIXEL_URL}">',
         id="self-closing-div",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="lxml closes <div/> at once, so the fallback misses the display:none ancestor that HTML5 "
-            "(and Lexbor) keep open",
-        ),
     ),
+    pytest.param(f'<div style="display:none" /><img src="{PIXEL_URL}">', id="self-closing-div-space"),
+    pytest.param(
+        f'<svg><image href="https://t.example.net/svg?u=5" width="1" height="1"/></svg><img src="{PIXEL_URL}">',
+        id="self-closing-svg-image",
+    ),
+    pytest.param(f'<p>a<br/>b</p><span/><img src="{PIXEL_URL}" width="1" height="1">', id="void-and-span"),
 ]
 
 

@@ -717,11 +717,22 @@ class _SoupNode:
         return [_SoupNode(child) for child in self._tag.find_all(True, recursive=False)]
 
 
+# HTML5 ignores "/>" on the start tag of an HTML element that is not void, so "<div/>"
+# stays open and contains what follows; lxml closes it at once. Foreign (SVG, VML) names
+# are not listed, since "/>" does close them.
+_SELF_CLOSING_CONTAINER = re.compile(
+    r"<((?:div|span|p|table|thead|tbody|tfoot|tr|td|th|center|font|section|article|header|footer|main|"
+    r"aside|nav|ul|ol|li|dl|dt|dd|b|i|u|s|em|strong|small|big|h[1-6]|blockquote|form|label|button|"
+    r"picture|video|audio|object|iframe|noscript)(?=[\s/])[^<>]*?)\s*/>",
+    re.I,
+)
+
+
 def _soup_nodes(html: str) -> Iterator[_SoupNode]:
     """Yield the URL-bearing elements of a document parsed by BeautifulSoup with lxml."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(html, "lxml")
+    soup = BeautifulSoup(_SELF_CLOSING_CONTAINER.sub(r"<\1>", html), "lxml")
     wanted = set(_RESOURCE_ATTRIBUTES) | {"a", "area", "link", "meta", "base", "form", "style"}
     inert = {id(inner) for template in soup.find_all("template") for inner in template.find_all(True)}
     for tag in soup.find_all(True):
