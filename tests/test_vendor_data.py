@@ -97,12 +97,7 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _HTTP_SOURCE = re.compile(r"^https?://[^/\s]+\.[^/\s]+")
 
 # Cases in vendor_urls.json that the engine or the data gets wrong today, keyed by case id.
-XFAIL_CASES = {
-    "constant-contact-content": "files.constantcontact.com (hosted images) has no content shape",
-    "oracle-eloqua-content": "img.en25.com/EloquaImages/ (hosted images) has no content shape",
-    "iterable-content": "library.iterable.com (hosted images) has no content shape",
-    "sendpulse-content": "stat-pulse.com/files/emailservice/userfiles/ (hosted images) has no content shape",
-}
+XFAIL_CASES: dict[str, str] = {}
 
 
 def _case_ids(cases: Sequence[dict[str, str]]) -> list[str]:
