@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import re
 from urllib.parse import quote
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trackdetect import _unwrap as unwrap_module
 from trackdetect._unwrap import (
     IMAGE_PROXY,
     MAIL_REDIRECT,
@@ -583,3 +585,46 @@ def test_chain_large_max_hops_capped() -> None:
     for _ in range(70):
         nested = "https://r.example/c?url=" + _encode(nested)
     assert len(unwrap_chain(nested, max_hops=10_000)) == 65
+
+
+# --- The destination hint ----------------------------------------------------------------
+
+
+def _without_hint(url: str) -> object:
+    """Run the destination search with a hint that lets every URL through."""
+    hint = unwrap_module._DESTINATION_HINT
+    unwrap_module._DESTINATION_HINT = re.compile("")
+    try:
+        return embedded_destination.__wrapped__(url)
+    finally:
+        unwrap_module._DESTINATION_HINT = hint
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["http", "https"]),
+    st.sampled_from(["path", "query", "fragment"]),
+    st.booleans(),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789/?=&.-_~", max_size=40),
+)
+def test_hint_keeps_base64_destinations(scheme: str, where: str, url_safe: bool, tail: str) -> None:
+    # The hint only saves time: with or without it the search finds the same destination.
+    inner = f"{scheme}://shop.example/{tail}"
+    encoded = (base64.urlsafe_b64encode if url_safe else base64.b64encode)(inner.encode()).decode().rstrip("=")
+    if where == "path":
+        url = f"https://links.tracker.example/c/{quote(encoded, safe='')}"
+    elif where == "query":
+        url = f"https://links.tracker.example/c?next={quote(encoded, safe='')}"
+    else:
+        url = f"https://links.tracker.example/c#{encoded}"
+    assert embedded_destination.__wrapped__(url) == _without_hint(url)
+
+
+@pytest.mark.parametrize(("url", "destination", "where"), EMBEDDED)
+def test_hint_changes_nothing(url: str, destination: str, where: str) -> None:
+    assert embedded_destination.__wrapped__(url) == _without_hint(url)
+
+
+def test_hint_passes_base64_path() -> None:
+    url = "https://links.tracker.example/c/" + _b64url("https://shop.example/a")
+    assert embedded_destination.__wrapped__(url) is not None

@@ -826,6 +826,7 @@ def clear_caches() -> None:
         _urls.find_address,
         _urls.is_opaque_token,
         _urls.find_tokens,
+        _urls.parse_query,
         _leaks._address_needles,
         _leaks._hex_needles,
     ):

@@ -707,6 +707,12 @@ def _fragment_destination(parts: _Parts) -> EmbeddedDestination | None:
     return None
 
 
+# Every destination this module decodes starts with "http", written as is or percent-encoded
+# (the letters stay), or in base64 (see _base64_url). A URL with neither after its host
+# holds none, and most URLs are ruled out by this one search.
+_DESTINATION_HINT = re.compile(rf"[hH][tT][tT][pP]|{_BASE64_HTTP_PREFIX}")
+
+
 @lru_cache(maxsize=4096)
 def embedded_destination(url: str) -> EmbeddedDestination | None:
     """Find a destination URL carried inside the redirect URL `url`, or return None.
@@ -726,6 +732,8 @@ def embedded_destination(url: str) -> EmbeddedDestination | None:
     """
     parts = _split(url)
     if parts is None:
+        return None
+    if not _DESTINATION_HINT.search(parts.raw, parts.raw.find(parts.host) + len(parts.host)):
         return None
     for found in (
         _query_destination(parts, preferred=True),

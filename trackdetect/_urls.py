@@ -16,6 +16,7 @@ import ipaddress
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -84,7 +85,7 @@ class UrlParts:
     query: str
     fragment: str
 
-    def params(self) -> list[tuple[str, str]]:
+    def params(self) -> tuple[tuple[str, str], ...]:
         """Return the query parameters with percent-decoding applied once (``+`` kept)."""
         return parse_query(self.query)
 
@@ -212,11 +213,13 @@ def host_matches(host: str, domain: str) -> bool:
     return host == domain or host.endswith("." + domain)
 
 
-def parse_query(query: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=4096)
+def parse_query(query: str) -> tuple[tuple[str, str], ...]:
     """Split a query string into (name, value) pairs, percent-decoding each once.
 
     Unlike ``urllib.parse.parse_qsl`` this keeps blank values and does not turn ``+``
-    into a space, because trackers use ``+`` inside base64 tokens.
+    into a space, because trackers use ``+`` inside base64 tokens. Cached, because the
+    rules and the token search both read the query of each URL.
     """
     pairs: list[tuple[str, str]] = []
     for item in query.split("&")[:200]:
@@ -224,7 +227,7 @@ def parse_query(query: str) -> list[tuple[str, str]]:
             continue
         name, _, value = item.partition("=")
         pairs.append((unquote(name), unquote(value)))
-    return pairs
+    return tuple(pairs)
 
 
 # Tokens ----------------------------------------------------------------------------------
@@ -353,14 +356,24 @@ def find_tokens(parts: UrlParts, *, static_paths: str = "none") -> tuple[Token, 
             segments = []
     for segment in segments[:64]:
         segment = unquote(segment)
-        for piece in re.split(r"[;,]", segment):
+        for piece in _PATH_PIECES.split(segment) if ";" in segment or "," in segment else (segment,):
             if is_opaque_token(piece):
                 tokens.append(Token(piece, "path"))
     for name, value in parts.params():
-        for piece in re.split(r"[;,|]", value) if len(value) < 4096 else [value[:4096]]:
+        if len(value) >= 4096:
+            pieces: Sequence[str] = (value[:4096],)
+        elif ";" in value or "," in value or "|" in value:
+            pieces = _VALUE_PIECES.split(value)
+        else:
+            pieces = (value,)
+        for piece in pieces:
             if is_opaque_token(piece):
                 tokens.append(Token(piece, f"query:{name}"))
     return tuple(tokens)
+
+
+_PATH_PIECES = re.compile(r"[;,]")
+_VALUE_PIECES = re.compile(r"[;,|]")
 
 
 _ADDRESS = re.compile(
