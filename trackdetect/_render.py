@@ -51,13 +51,10 @@ def _finding_lines(finding: Finding, verbose: bool) -> list[str]:
             f"  - {leak.address} ({leak.encoding}, in the {leak.position}) sent to {leak.receiver}",
             f"    {_short(finding.url, verbose=verbose)}",
         ]
-    elif finding.kind is Kind.REDIRECT:
-        # A wrapper is not a tracker, so it carries no confidence tag that reads like one.
-        lines = [f"  - {vendor}", f"    {_short(finding.url, verbose=verbose)}"]
-        if finding.destination:
-            lines.append(f"    goes to {_short(finding.destination, _URL_WIDTH - 9, verbose=verbose)}")
     else:
-        lines = [f"  - {vendor} [{finding.confidence.value}{extra}]", f"    {_short(finding.url, verbose=verbose)}"]
+        # A wrapper is not a tracker, so it carries no confidence tag that reads like one.
+        tag = "" if finding.kind is Kind.REDIRECT else f" [{finding.confidence.value}{extra}]"
+        lines = [f"  - {vendor}{tag}", f"    {_short(finding.url, verbose=verbose)}"]
         if finding.destination:
             lines.append(f"    goes to {_short(finding.destination, _URL_WIDTH - 9, verbose=verbose)}")
     location = finding.location
