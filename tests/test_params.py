@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from trackdetect._params import CleanResult, ParamClass, classify_parameter, clean_url
@@ -103,6 +103,18 @@ def test_param_class_values() -> None:
 # --- clean_url -------------------------------------------------------------------------
 
 CLEANED = [
+    pytest.param(
+        "https://shop.example/p?q=1&?utm_source=news",
+        "https://shop.example/p?q=1",
+        ("utm_source",),
+        id="stray-question-mark",
+    ),
+    pytest.param(
+        "https://shop.example/p#utm_source=1&?utm_medium=2",
+        "https://shop.example/p",
+        ("utm_source", "utm_medium"),
+        id="fragment-stray-question-mark",
+    ),
     pytest.param(
         "https://shop.example/p?utm_source=news&q=a+b&tag=c%2Bd&mc_eid=a1b2c3d4e5",
         "https://shop.example/p?q=a+b&tag=c%2Bd",
@@ -277,6 +289,7 @@ def test_clean_never_lengthens(url: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(URLISH)
+@example("#UTM_=&?UTM_")
 def test_clean_idempotent(url: str) -> None:
     once = clean_url(url).url
     assert clean_url(once).removed == ()

@@ -354,7 +354,9 @@ def _classify_pieces(query: str, listed: frozenset[str] = frozenset()) -> list[_
     pieces: list[_Piece] = []
     for piece in query.split("&") if query else ():
         raw_name, _, raw_value = piece.partition("=")
-        name = unquote(raw_name)
+        # A stray "?" before a name ("...&?utm_source=x") is a common slip in tracking links;
+        # the parameter is still the same one.
+        name = unquote(raw_name).lstrip("?")
         param_class = classify_parameter(name, unquote(raw_value))
         if param_class is None and name in listed:
             param_class = ParamClass.CAMPAIGN
