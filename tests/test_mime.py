@@ -916,3 +916,14 @@ def test_cid_reference_resolved() -> None:
 def test_cid_reference_missing_part() -> None:
     report = detect(_related_message('<img src="cid:other@example.org">', "photo@example.org"))
     assert "mime.missing-cid" in _defect_codes(report)
+
+
+@pytest.mark.parametrize("raw", [b"hello world\n", b"one\ntwo three\n"])
+def test_not_email_one_defect(raw: bytes) -> None:
+    # Header defects of text without headers would only repeat mime.not-email.
+    assert _defect_codes(detect(raw)) == ["mime.not-email"]
+
+
+def test_bare_html_no_header_defect() -> None:
+    codes = _defect_codes(detect(b"<html><body>Hi</body></html>"))
+    assert "mime.missing-header-body-separator" not in codes

@@ -272,6 +272,8 @@ def _read_part(
             parsed.defects.append(Defect("mime.too-deep", f"parts nested deeper than {MAX_DEPTH} were skipped", path))
         return []
     for defect in getattr(part, "defects", []):
+        if not parsed.is_email and not path and isinstance(defect, _HEADER_DEFECTS):
+            continue  # Input without headers already has mime.not-email; these repeat it.
         parsed.defects.append(Defect(f"mime.{_defect_code(defect)}", _defect_message(defect), path or "1"))
 
     content_type = part.get_content_type()
@@ -387,6 +389,12 @@ def _defect_code(defect: object) -> str:
     name = name.removesuffix("Defect")
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower() or "defect"
 
+
+_HEADER_DEFECTS = (
+    email.errors.MissingHeaderBodySeparatorDefect,
+    email.errors.FirstHeaderLineIsContinuationDefect,
+    email.errors.MisplacedEnvelopeHeaderDefect,
+)
 
 # Plain sentences for the defects the standard library's parser records; most of them
 # carry no text of their own.
