@@ -66,10 +66,33 @@ def test_missing_file_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert "/nonexistent/message.eml: file not found" in err
 
 
-def test_directory_is_rejected(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_empty_directory_is_rejected(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a message")
     status = main([str(tmp_path)])
     assert status == EXIT_ERROR
-    assert "is a directory" in capsys.readouterr().err
+    assert f"{tmp_path}: is a directory with no .eml files" in capsys.readouterr().err
+
+
+def test_directory_reads_eml_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "b.EML").write_bytes(TRACKED.read_bytes())
+    (tmp_path / "a.eml").write_bytes(CLEAN.read_bytes())
+    (tmp_path / "notes.txt").write_text("not a message")
+    status = main(["--jsonl", str(tmp_path)])
+    files = [json.loads(line)["file"] for line in capsys.readouterr().out.splitlines()]
+    assert status == EXIT_TRACKED
+    assert files == [str(tmp_path / "a.eml"), str(tmp_path / "b.EML")]
+
+
+def test_directory_with_json_needs_jsonl(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for name in ("a.eml", "b.eml"):
+        (tmp_path / name).write_bytes(CLEAN.read_bytes())
+    assert main(["--json", str(tmp_path)]) == EXIT_ERROR
+    assert "use --jsonl" in capsys.readouterr().err
+
+
+def test_directory_rejected_as_mbox(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["--mbox", str(tmp_path)]) == EXIT_ERROR
+    assert "is a directory; pass the mbox files inside it" in capsys.readouterr().err
 
 
 def test_error_does_not_stop_other_files(capsys: pytest.CaptureFixture[str]) -> None:

@@ -43,7 +43,12 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Other commands: 'trackdetect update-lists URL...' downloads tracker lists; "
         "'trackdetect rules [--markdown]' lists the rules. Exit status: 0 no tracking, 1 tracking found, 2 error.",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="message files (.eml), or - for standard input")
+    parser.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="message files (.eml), folders of them, or - for standard input",
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the report of one message as JSON")
     output.add_argument("--jsonl", action="store_true", help="print one JSON report per line, for many messages")
@@ -91,7 +96,9 @@ def _messages(path: str, as_mbox: bool) -> Iterator[tuple[str, bytes]]:
     if not file.exists():
         raise _UsageError(f"{path}: file not found")
     if file.is_dir():
-        raise _UsageError(f"{path}: is a directory; pass the message files inside it")
+        if as_mbox:
+            raise _UsageError(f"{path}: is a directory; pass the mbox files inside it")
+        raise _UsageError(f"{path}: is a directory with no .eml files")
     if as_mbox:
         box = mailbox.mbox(file, create=False)
         count = 0
@@ -179,6 +186,24 @@ def _run_rules_command() -> int:
     return EXIT_CLEAN
 
 
+def _expand_folders(paths: list[str]) -> list[str]:
+    """Replace each folder by the .eml files directly inside it, sorted by name.
+
+    A folder without any stays in the list, so that reading it reports the problem.
+    """
+    expanded: list[str] = []
+    for path in paths:
+        folder = Path(path)
+        if path != "-" and folder.is_dir():
+            files = sorted(
+                str(child) for child in folder.iterdir() if child.suffix.lower() == ".eml" and child.is_file()
+            )
+            expanded.extend(files or [path])
+        else:
+            expanded.append(path)
+    return expanded
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status."""
     arguments = list(sys.argv[1:] if argv is None else argv)
@@ -196,6 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = _parser().parse_args(arguments)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="trackdetect: %(message)s")
+    if not args.mbox:
+        args.files = _expand_folders(args.files)
     if args.json and (len(args.files) > 1 or args.mbox):
         print("trackdetect: --json prints one message; use --jsonl for several", file=sys.stderr)
         return EXIT_ERROR
