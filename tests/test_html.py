@@ -505,3 +505,10 @@ def test_hiding_ancestor_passes_hint(style: str) -> None:
     node = LexborHTMLParser(html).css_first("div")
     assert _html._own_hiding(node, "div", ExtractResult()) is not None
     assert _html._HIDING_HINT.search(style)
+
+
+@pytest.mark.parametrize("tag", ["form", "button"])
+def test_form_element_style_url_read(tag: str) -> None:
+    # Form elements are read for their targets; their style attribute still counts.
+    html = f'<{tag} style="background:url({PIXEL_URL});width:1px;height:1px"></{tag}>'
+    assert [reference.url for reference in extract(html, "1").references] == [PIXEL_URL]

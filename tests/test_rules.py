@@ -238,6 +238,19 @@ CASES: list[tuple[str, str, str, bool]] = [
         "https://links.news.example.com/c/8f3a91d0c2b7e5f4a1",
         False,
     ),
+    # TD505 link-ping
+    (
+        "TD505",
+        '<a href="https://shop.example.com/" ping="https://stats.example.net/p">Shop</a>',
+        "https://stats.example.net/p",
+        True,
+    ),
+    (
+        "TD505",
+        '<a href="https://stats.example.net/p">Shop</a>',
+        "https://stats.example.net/p",
+        False,
+    ),
     # TD701 recipient-address-in-url (recipient given below)
     (
         "TD701",

@@ -558,6 +558,40 @@ POSITIVE = [
         Expected("tracked_link", f"https://api.example.net/vote?rid={TOKEN}", "form", "action-xhr", context="amp"),
         id="amp-form",
     ),
+    pytest.param(
+        _amp_message(f'<amp-render src="https://api.example.net/offer?rid={TOKEN}" height="80"></amp-render>'),
+        Expected("tracked_image", f"https://api.example.net/offer?rid={TOKEN}", "amp-render", "src", context="amp"),
+        id="amp-render",
+    ),
+    pytest.param(
+        _amp_message(f'<amp-autocomplete src="https://api.example.net/suggest?rid={TOKEN}"></amp-autocomplete>'),
+        Expected(
+            "tracked_image", f"https://api.example.net/suggest?rid={TOKEN}", "amp-autocomplete", "src", context="amp"
+        ),
+        id="amp-autocomplete",
+    ),
+    # Links a client follows on a click, besides <a href>.
+    pytest.param(
+        '<a href="https://shop.example.com/sale" ping="https://stats.example.net/p">Spring sale</a>',
+        Expected("tracked_link", "https://stats.example.net/p", "a", "ping"),
+        id="a-ping",
+    ),
+    pytest.param(
+        f'<form action="https://t.example.net/c/{TOKEN}a1b2"><input type="submit" value="Vote"></form>',
+        Expected("tracked_link", f"https://t.example.net/c/{TOKEN}a1b2", "form", "action"),
+        id="form-action",
+    ),
+    pytest.param(
+        f'<form><button formaction="https://t.example.net/c/{TOKEN}c3d4">Yes</button></form>',
+        Expected("tracked_link", f"https://t.example.net/c/{TOKEN}c3d4", "button", "formaction"),
+        id="button-formaction",
+    ),
+    pytest.param(
+        f'<link rel="preload" as="image" imagesrcset="{PIXEL_URL} 1x">',
+        # A preloaded image has no box, so it is judged as an <img> without a declared size.
+        Expected("tracked_image", PIXEL_URL, "link", "imagesrcset"),
+        id="link-imagesrcset",
+    ),
     # Other MIME parts.
     pytest.param(
         _message("text/plain", f"Shop the sale: {BREVO_CLICK}\nSee you soon."),
@@ -909,6 +943,22 @@ NEGATIVE = [
         _amp_message('<form method="post" action-xhr="https://shop.example.com/api/subscribe"></form>'),
         None,
         id="amp-form",
+    ),
+    pytest.param(
+        '<form action="https://shop.example.com/search"><input name="q"><button>Search</button></form>',
+        None,
+        id="form-action",
+    ),
+    pytest.param('<a href="https://shop.example.com/sale">Spring sale</a>', None, id="a-without-ping"),
+    pytest.param(
+        '<link rel="preload" as="image" imagesrcset="https://cdn.example.com/img/hero.jpg 1x">',
+        "https://cdn.example.com/img/hero.jpg",
+        id="link-imagesrcset",
+    ),
+    pytest.param(
+        _amp_message('<amp-render src="https://shop.example.com/api/offer.json" height="80"></amp-render>'),
+        "https://shop.example.com/api/offer.json",
+        id="amp-render",
     ),
     pytest.param(
         _message("text/plain", "Read more at https://www.example.com/blog/spring-repotting.\nThanks!"),

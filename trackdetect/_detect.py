@@ -640,7 +640,8 @@ def _judge_resource(subject: Subject, codes: set[str]) -> tuple[Kind | None, Con
             # An ad server's impression URL on a full-size image is an ad that also counts opens.
             return Kind.TRACKED_IMAGE, Confidence.HIGH
         return Kind.PIXEL, Confidence.HIGH
-    if reference.element == "link" or _FONT_OR_STYLE.match(reference.attribute):
+    preload = reference.element == "link" and reference.attribute != "imagesrcset"
+    if preload or _FONT_OR_STYLE.match(reference.attribute):
         # Fonts and style sheets report an open too, but only an identifier makes them a tracker.
         if codes & {"TD404", "TD701"} or (identifier and vendor_tracking):
             return Kind.PIXEL, Confidence.MEDIUM
@@ -675,7 +676,7 @@ def _judge_resource(subject: Subject, codes: set[str]) -> tuple[Kind | None, Con
 def _judge_link(subject: Subject, codes: set[str]) -> tuple[Kind | None, Confidence]:
     """Decide whether a link is tracked from the rules that fired on it."""
     reference = subject.reference
-    if "TD303" in codes:
+    if "TD303" in codes or "TD505" in codes:
         return Kind.TRACKED_LINK, Confidence.HIGH
     if _UNSUBSCRIBE.search(subject.url) or _UNSUBSCRIBE.search(reference.link_text or ""):
         # Unsubscribe and preference links must identify the subscriber to work at all.

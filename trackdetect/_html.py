@@ -32,6 +32,7 @@ MAX_ANCESTORS = 40
 """Ancestors inspected for hiding styles; deeper wrappers are ignored."""
 MAX_CONDITIONAL_DEPTH = 3
 MAX_LINK_TEXT = 200
+MAX_PING_URLS = 20
 
 _RESOURCE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "img": ("src", "srcset", "lowsrc", "dynsrc"),
@@ -65,6 +66,8 @@ _RESOURCE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "amp-anim": ("src", "srcset"),
     "amp-list": ("src",),
     "amp-state": ("src",),
+    "amp-autocomplete": ("src",),
+    "amp-render": ("src",),
 }
 _LINK_RELS = frozenset(
     {
@@ -99,6 +102,7 @@ _SELECTOR = ", ".join(
         "applet",
         "[background]",
         "link[href]",
+        "link[imagesrcset]",
         "meta[http-equiv=refresh i]",
         "base[href]",
         "a[href]",
@@ -112,6 +116,11 @@ _SELECTOR = ", ".join(
         "amp-list",
         "amp-state[src]",
         "form[action-xhr]",
+        "form[action]",
+        "button[formaction]",
+        "input[formaction]",
+        "amp-autocomplete[src]",
+        "amp-render[src]",
         '[style*="url" i]',
         '[style*="image-set" i]',
         '[style*="\\\\"]',
@@ -371,21 +380,34 @@ def _read_element(
         return
     if tag in ("a", "area"):
         href = attributes.get("href")
-        if href:
+        ping = attributes.get("ping")
+        if href or ping:
             text = " ".join(_node_text(node).split())[:MAX_LINK_TEXT] if tag == "a" else (attributes.get("alt") or "")
-            _add(result, counter, href, base_href, tag, "href", part, "link", element_context, link_text=text)
+            if href:
+                _add(result, counter, href, base_href, tag, "href", part, "link", element_context, link_text=text)
+            # A browser posts to each ping URL when the link is followed.
+            for url in (ping or "").split()[:MAX_PING_URLS]:
+                _add(result, counter, url, base_href, tag, "ping", part, "link", element_context, link_text=text)
         _read_style_urls(node, tag, attributes, base_href, part, element_context, result, counter)
         return
-    if tag == "form":
-        action = attributes.get("action-xhr")
-        if action:
-            _add(result, counter, action, base_href, tag, "action-xhr", part, "link", element_context)
-        return
+    if tag in ("form", "button") or (tag == "input" and attributes.get("formaction")):
+        # Submitting a form is a click: its target is judged as a link.
+        for attribute in ("action-xhr", "action", "formaction"):
+            value = attributes.get(attribute)
+            if value and not (tag == "form" and attribute == "action" and attributes.get("action-xhr")):
+                _add(result, counter, value, base_href, tag, attribute, part, "link", element_context)
+        if tag != "input" or (attributes.get("type") or "").lower() != "image":
+            _read_style_urls(node, tag, attributes, base_href, part, element_context, result, counter)
+            return
     if tag == "link":
         rel = {item.lower() for item in (attributes.get("rel") or "").split()}
         href = attributes.get("href")
         if href and (rel & _LINK_RELS or not rel):
             _add(result, counter, href, base_href, tag, "href", part, "resource", element_context)
+        imagesrcset = attributes.get("imagesrcset")
+        if imagesrcset and "preload" in rel:
+            for url in parse_srcset(imagesrcset):
+                _add(result, counter, url, base_href, tag, "imagesrcset", part, "resource", element_context)
         return
     if tag == "meta":
         content = attributes.get("content") or ""
@@ -733,7 +755,7 @@ def _soup_nodes(html: str) -> Iterator[_SoupNode]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_SELF_CLOSING_CONTAINER.sub(r"<\1>", html), "lxml")
-    wanted = set(_RESOURCE_ATTRIBUTES) | {"a", "area", "link", "meta", "base", "form", "style"}
+    wanted = set(_RESOURCE_ATTRIBUTES) | {"a", "area", "link", "meta", "base", "form", "button", "style"}
     inert = {id(inner) for template in soup.find_all("template") for inner in template.find_all(True)}
     for tag in soup.find_all(True):
         name = str(tag.name).lower()

@@ -79,4 +79,18 @@ def text_destination_mismatch(subject: Subject) -> str | None:
     return f"text shows {shown}, link goes to {subject.parts.domain}"
 
 
-RULES = (embedded_destination, redirect_path, text_destination_mismatch)
+@rule("TD505", "link-ping", "Reported to this URL when the link is followed", ("link",), 5.0)
+def link_ping(subject: Subject) -> str | None:
+    """Fire on a URL in the ``ping`` attribute of a link.
+
+    Why: a browser engine that honours ``<a ping>`` posts to each listed URL when the reader
+    follows the link, with no other purpose than reporting the click. A client that removes
+    the attribute sends nothing; one that renders the markup as a web page sends the report.
+    Example: ``<a href="https://shop.example/" ping="https://t.example.net/p?u=8f3a">``.
+    """
+    if subject.reference.attribute != "ping":
+        return None
+    return "ping URL of a link"
+
+
+RULES = (embedded_destination, redirect_path, text_destination_mismatch, link_ping)
