@@ -570,6 +570,11 @@ POSITIVE = [
         ),
         id="amp-autocomplete",
     ),
+    pytest.param(
+        f'<iframe srcdoc="&lt;p&gt;Hi&lt;/p&gt;&lt;img src=&quot;{PIXEL_URL}&quot; width=1 height=1&gt;"></iframe>',
+        Expected("pixel", PIXEL_URL, "img", "src", context="srcdoc"),
+        id="iframe-srcdoc",
+    ),
     # Links a client follows on a click, besides <a href>.
     pytest.param(
         '<a href="https://shop.example.com/sale" ping="https://stats.example.net/p">Spring sale</a>',
@@ -950,6 +955,12 @@ NEGATIVE = [
         id="form-action",
     ),
     pytest.param('<a href="https://shop.example.com/sale">Spring sale</a>', None, id="a-without-ping"),
+    pytest.param(
+        '<iframe srcdoc="&lt;img src=&quot;https://cdn.example.com/img/hero.jpg&quot; width=600 height=300&gt;">'
+        "</iframe>",
+        HERO,
+        id="iframe-srcdoc",
+    ),
     pytest.param(
         '<link rel="preload" as="image" imagesrcset="https://cdn.example.com/img/hero.jpg 1x">',
         "https://cdn.example.com/img/hero.jpg",

@@ -33,6 +33,8 @@ MAX_ANCESTORS = 40
 MAX_CONDITIONAL_DEPTH = 3
 MAX_LINK_TEXT = 200
 MAX_PING_URLS = 20
+MAX_SRCDOCS = 10
+"""``srcdoc`` documents read per HTML part; each may hold further frames, up to the nesting limit."""
 
 _RESOURCE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "img": ("src", "srcset", "lowsrc", "dynsrc"),
@@ -154,7 +156,7 @@ class Reference:
     event: str | None = None
     link_text: str | None = None
     context: str | None = None
-    """``conditional-comment``, ``noscript``, ``amp`` or ``text`` when not plain HTML markup."""
+    """``conditional-comment``, ``noscript``, ``amp``, ``text`` or ``srcdoc`` when not plain HTML markup."""
     classes: tuple[str, ...] = ()
     declared: tuple[str, ...] = ()
     """Source of each known dimension, for evidence (for example ``width=1``)."""
@@ -321,8 +323,13 @@ def _extract_into(
     else:
         result.in_noscript = None
 
+    srcdocs: list[str] = []
     for node, tag in pending:
         _read_element(node, tag, base_href, part, context, result, counter)
+        if tag == "iframe" and len(srcdocs) < MAX_SRCDOCS:
+            srcdoc = node.attributes.get("srcdoc")
+            if srcdoc and "<" in srcdoc:
+                srcdocs.append(srcdoc)
 
     if depth < MAX_CONDITIONAL_DEPTH and "[if" in html:
         # Outlook reads markup inside conditional comments; browsers and HTML parsers skip it.
@@ -331,6 +338,10 @@ def _extract_into(
         inner = "\n".join(match.group(1) for match in _CONDITIONAL.finditer(html) if "<" in match.group(1))
         if inner:
             _extract_into(inner, part, "conditional-comment", result, depth + 1, counter)
+    if depth < MAX_CONDITIONAL_DEPTH:
+        # An iframe's srcdoc is a whole document that a client showing the frame renders.
+        for srcdoc in srcdocs:
+            _extract_into(srcdoc, part, "srcdoc", result, depth + 1, counter)
 
 
 def _select_hidden(tree: LexborHTMLParser, rule: _css.HiddenSelector, result: ExtractResult) -> bool:

@@ -59,7 +59,7 @@ class Location:
     attribute: str
     index: int = 0
     context: str | None = None
-    """``conditional-comment``, ``noscript``, ``amp`` or ``text`` when not plain HTML markup."""
+    """``conditional-comment``, ``noscript``, ``amp``, ``text`` or ``srcdoc`` when not plain HTML markup."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
