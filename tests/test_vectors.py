@@ -1104,3 +1104,81 @@ def test_text_link_part() -> None:
 def test_rfc822_part_path() -> None:
     report = detect(_forwarded_message(f'<img src="{PIXEL_URL}" {TINY}>'))
     assert _only_finding_for(report, PIXEL_URL).location.part == "2"
+
+
+# --- Content-Location and Content-Base ----------------------------------------------------
+
+
+def _with_part_headers(html: str, root: str = "", part: str = "") -> str:
+    """Return a multipart/related message whose HTML part carries ``part`` headers."""
+    return (
+        "From: Maple & Moss <hello@shop.example.com>\n"
+        "To: ann.lee@example.org\n"
+        "Subject: Spring sale\n"
+        "MIME-Version: 1.0\n"
+        f"{root}"
+        'Content-Type: multipart/related; boundary="rel"\n'
+        "\n"
+        "--rel\n"
+        "Content-Type: text/html; charset=utf-8\n"
+        f"{part}"
+        "\n"
+        f"{html}\n"
+        "--rel--\n"
+    )
+
+
+RELATIVE_PIXEL = f'<p>Hello</p><img src="o/{TOKEN}" {TINY}>'
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected_url"),
+    [
+        pytest.param(
+            _with_part_headers(RELATIVE_PIXEL, part="Content-Location: https://t.example.net/mail/index.html\n"),
+            f"https://t.example.net/mail/o/{TOKEN}",
+            id="part-content-location",
+        ),
+        pytest.param(
+            _with_part_headers(RELATIVE_PIXEL, part="Content-Base: https://t.example.net/\n"),
+            f"https://t.example.net/o/{TOKEN}",
+            id="part-content-base",
+        ),
+        pytest.param(
+            _with_part_headers(RELATIVE_PIXEL, root="Content-Location: https://t.example.net/news/\n"),
+            f"https://t.example.net/news/o/{TOKEN}",
+            id="message-content-location",
+        ),
+        pytest.param(
+            _with_part_headers(
+                f'<base href="https://other.example.net/"><img src="o/{TOKEN}" {TINY}>',
+                part="Content-Location: https://t.example.net/\n",
+            ),
+            f"https://other.example.net/o/{TOKEN}",
+            id="base-element-wins",
+        ),
+        pytest.param(
+            _with_part_headers(
+                f'<!--[if mso]><img src="o/{TOKEN}" {TINY}><![endif]-->',
+                part="Content-Location: https://t.example.net/\n",
+            ),
+            f"https://t.example.net/o/{TOKEN}",
+            id="conditional-comment",
+        ),
+    ],
+)
+def test_content_location_resolves(raw: str, expected_url: str) -> None:
+    report = detect(raw)
+    assert [finding.url for finding in report.findings if finding.kind.value == "pixel"] == [expected_url]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param("Content-Location: index.html\n", id="relative"),
+        pytest.param("Content-Location: cid:part1@example.com\n", id="cid"),
+        pytest.param("", id="none"),
+    ],
+)
+def test_relative_url_without_usable_base_dropped(header: str) -> None:
+    assert detect(_with_part_headers(RELATIVE_PIXEL, part=header)).findings == ()

@@ -125,11 +125,11 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
 
     references: list[Reference] = []
     for body in parsed.html_parts:
-        extracted = _html.extract(body.text, body.path, max_bytes=options.max_html_bytes)
+        extracted = _html.extract(body.text, body.path, max_bytes=options.max_html_bytes, base=body.base)
         references.extend(extracted.references)
         defects.extend(extracted.defects)
     for body in parsed.amp_parts:
-        extracted = _html.extract(body.text, body.path, context="amp", max_bytes=options.max_html_bytes)
+        extracted = _html.extract(body.text, body.path, context="amp", max_bytes=options.max_html_bytes, base=body.base)
         references.extend(extracted.references)
         defects.extend(extracted.defects)
     for body in parsed.text_parts:

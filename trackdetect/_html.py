@@ -252,30 +252,47 @@ def parse_srcset(value: str) -> list[str]:
     return urls
 
 
-def extract(html: str, part: str, *, context: str | None = None, max_bytes: int = 8 * 1024 * 1024) -> ExtractResult:
-    """Return every URL-bearing reference in an HTML body, in document order."""
+def extract(
+    html: str,
+    part: str,
+    *,
+    context: str | None = None,
+    max_bytes: int = 8 * 1024 * 1024,
+    base: str | None = None,
+) -> ExtractResult:
+    """Return every URL-bearing reference in an HTML body, in document order.
+
+    ``base`` resolves relative URLs when the body has no ``<base href>`` of its own, as the
+    part's ``Content-Location`` or ``Content-Base`` header does for a mail client.
+    """
     result = ExtractResult()
     if len(html) > max_bytes:
         result.defects.append(Defect("html.truncated", f"HTML longer than {max_bytes} characters was cut", part))
         html = html[:max_bytes]
-    _extract_into(html, part, context, result, 0, [0])
+    _extract_into(html, part, context, result, 0, [0], base)
     return result
 
 
 def _extract_into(
-    html: str, part: str, context: str | None, result: ExtractResult, depth: int, counter: list[int]
+    html: str,
+    part: str,
+    context: str | None,
+    result: ExtractResult,
+    depth: int,
+    counter: list[int],
+    outer_base: str | None = None,
 ) -> None:
     if html.count("<") > LEXBOR_MAX_TAGS:
         result.defects.append(
             Defect("html.heavy", "very tag-heavy HTML was parsed with the linear-time fallback parser", part)
         )
         nodes: Iterable[Any] = list(_soup_nodes(html))
-        base_href = _first_base(nodes)
+        base_href = _first_base(nodes) or outer_base
         tree = None
     else:
         tree = LexborHTMLParser(html)
         nodes = tree.css(_SELECTOR)
-        base_href = _first_base(nodes)
+        base_href = _first_base(nodes) or outer_base
 
     stylesheet_hidden_classes: set[str] = set(result.hidden_classes)
     stylesheet_hidden_ids: set[str] = set(result.hidden_ids)
@@ -337,11 +354,11 @@ def _extract_into(
         # per comment would cost more than the rest of the message.
         inner = "\n".join(match.group(1) for match in _CONDITIONAL.finditer(html) if "<" in match.group(1))
         if inner:
-            _extract_into(inner, part, "conditional-comment", result, depth + 1, counter)
+            _extract_into(inner, part, "conditional-comment", result, depth + 1, counter, base_href)
     if depth < MAX_CONDITIONAL_DEPTH:
         # An iframe's srcdoc is a whole document that a client showing the frame renders.
         for srcdoc in srcdocs:
-            _extract_into(srcdoc, part, "srcdoc", result, depth + 1, counter)
+            _extract_into(srcdoc, part, "srcdoc", result, depth + 1, counter, base_href)
 
 
 def _select_hidden(tree: LexborHTMLParser, rule: _css.HiddenSelector, result: ExtractResult) -> bool:

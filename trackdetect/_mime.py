@@ -50,6 +50,9 @@ class BodyPart:
     path: str
     content_type: str
     text: str
+    base: str | None = None
+    """Absolute http(s) URL of the part's ``Content-Location`` or ``Content-Base`` header
+    (RFC 2557, RFC 2110), or of the message's, against which relative URLs resolve."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,8 @@ class ParsedMessage:
     inline_images: dict[str, InlineImage] = field(default_factory=dict)
     defects: list[Defect] = field(default_factory=list)
     is_email: bool = True
+    base: str | None = None
+    """The message's own ``Content-Location`` or ``Content-Base``, used by parts without one."""
 
     def header(self, name: str) -> str | None:
         """Return the first value of a top-level header, decoded, or None."""
@@ -122,6 +127,7 @@ def parse_message(message: bytes | str | Message) -> ParsedMessage:
             parsed.is_email = False
             parsed.defects.append(Defect("mime.not-email", "input has no email headers; it was read as a bare body"))
     parsed.headers = _decoded_headers(root, parsed)
+    parsed.base = _content_base(root)
     try:
         _walk(root, "", 0, parsed, [0])
     except RecursionError:
@@ -245,6 +251,15 @@ def _has_surrogates(text: str) -> bool:
     return False
 
 
+def _content_base(part: Message) -> str | None:
+    """Return the part's Content-Location, or else Content-Base, when it is an absolute http(s) URL."""
+    for name in ("Content-Location", "Content-Base"):
+        value = "".join(_header_text(part, name).split()).strip("<>\"'")
+        if value.lower().startswith(("http://", "https://")) and len(value) <= 2048:
+            return value
+    return None
+
+
 def _child_path(prefix: str, number: int) -> str:
     return f"{prefix}.{number}" if prefix else str(number)
 
@@ -315,7 +330,7 @@ def _read_part(
     ):
         data = _decode_transfer(part, part_path, parsed)
         text = _decode_charset(data, part, part_path, parsed, html=content_type != "text/plain")
-        body = BodyPart(part_path, content_type, text)
+        body = BodyPart(part_path, content_type, text, _content_base(part) or parsed.base)
         if content_type in _AMP_TYPES:
             parsed.amp_parts.append(body)
         elif content_type in _HTML_TYPES:
@@ -323,7 +338,7 @@ def _read_part(
         elif _looks_like_html(text):
             # Some senders label an HTML body as text/plain; clients that sniff show it as HTML.
             parsed.defects.append(Defect("mime.html-as-plain", "a text/plain part contains HTML", part_path))
-            parsed.html_parts.append(BodyPart(part_path, "text/html", text))
+            parsed.html_parts.append(BodyPart(part_path, "text/html", text, body.base))
         else:
             parsed.text_parts.append(body)
     elif maintype == "image":
