@@ -1182,3 +1182,41 @@ def test_content_location_resolves(raw: str, expected_url: str) -> None:
 )
 def test_relative_url_without_usable_base_dropped(header: str) -> None:
     assert detect(_with_part_headers(RELATIVE_PIXEL, part=header)).findings == ()
+
+
+# --- Calendar invitations -----------------------------------------------------------------
+
+
+def _invitation(description: str) -> str:
+    return (
+        "From: Events <events@shop.example.com>\n"
+        "To: ann.lee@example.org\n"
+        "Subject: Invitation: Spring workshop\n"
+        "MIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="mix"\n'
+        "\n"
+        "--mix\n"
+        "Content-Type: text/plain; charset=utf-8\n"
+        "\n"
+        "You are invited.\n"
+        "--mix\n"
+        "Content-Type: text/calendar; charset=utf-8; method=REQUEST\n"
+        "\n"
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:42@shop.example.com\r\n"
+        f"{description}"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+        "--mix--\n"
+    )
+
+
+def test_calendar_folded_link_found() -> None:
+    # RFC 5545 folds lines longer than 75 octets; the link spans the fold.
+    folded = f"DESCRIPTION:Join us\\, then register: {BREVO_CLICK[:40]}\r\n {BREVO_CLICK[40:]}\\nSee you\r\n"
+    report = detect(_invitation(folded))
+    finding = _only_finding_for(report, BREVO_CLICK)
+    assert (finding.kind.value, finding.location.part, finding.location.element) == ("tracked_link", "2", "text")
+
+
+def test_calendar_plain_link_not_tracked() -> None:
+    report = detect(_invitation("URL:https://www.example.com/events/spring-workshop\r\n"))
+    assert not [finding for finding in report.findings if finding.kind.value == "tracked_link"]

@@ -38,6 +38,7 @@ MAX_INLINE_IMAGE_BYTES = 2 * 1024 * 1024
 """Inline images larger than this are not opened to read their size."""
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_ICS_FOLD = re.compile(r"\r?\n[ \t]")
 _AMP_TYPES = frozenset({"text/x-amp-html"})
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?([A-Za-z0-9_.:-]{1,40})""", re.I)
 _SALVAGE_START = re.compile(r"<(?:!doctype|html|body|table|div|p|img|a)\b", re.I)
@@ -341,6 +342,13 @@ def _read_part(
             parsed.html_parts.append(BodyPart(part_path, "text/html", text, body.base))
         else:
             parsed.text_parts.append(body)
+    elif content_type in ("text/calendar", "application/ics"):
+        # A client shows an invitation's description, location and URL properties with
+        # clickable links. Folded lines (a line break followed by a space) are joined first.
+        data = _decode_transfer(part, part_path, parsed)
+        text = _decode_charset(data, part, part_path, parsed, html=False)
+        text = _ICS_FOLD.sub("", text).replace("\\n", "\n").replace("\\,", ",").replace("\\;", ";")
+        parsed.text_parts.append(BodyPart(part_path, content_type, text))
     elif maintype == "image":
         content_id = _header_text(part, "Content-ID").strip().strip("<>").strip()
         location = _header_text(part, "Content-Location").strip()
