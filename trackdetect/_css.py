@@ -333,8 +333,11 @@ def _collect_declaration(
             collector.add_reference(CssReference(url, property_name, event, selector, image_set))
 
 
+@lru_cache(maxsize=1024)
 def references_in_style_attribute(value: str) -> tuple[CssReference, ...]:
     """Find the URLs that a style attribute fetches, in source order.
+
+    Cached: a message often repeats one style attribute with a background image.
 
     Reads at most :data:`MAX_STYLE_ATTRIBUTE_CHARS` characters and returns at most
     :data:`MAX_REFERENCES` references, all with ``selector=None`` and ``event=None``.
@@ -1133,8 +1136,11 @@ def _values(state: _Cascade) -> dict[str, str]:
     return {name: value for name, (value, _important) in state.items()}
 
 
+@lru_cache(maxsize=4096)
 def box_facts(style_attribute: str) -> BoxFacts:
     """Read the declared size and any hiding declaration from a style attribute.
+
+    Cached: marketing mail repeats the same style attribute on many cells and images.
 
     The last declaration of a property wins unless an earlier one is ``!important``.
     Plain attributes are split on ``;`` and ``:``. Attributes with comments, escapes,

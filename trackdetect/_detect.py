@@ -818,6 +818,8 @@ def clear_caches() -> None:
 
     for cached in (
         _css.read_stylesheet,
+        _css.box_facts,
+        _css.references_in_style_attribute,
         _matcher_for,
         _unwrap.unwrap,
         _unwrap.embedded_destination,
