@@ -153,7 +153,7 @@ def split_url(url: str) -> UrlParts | None:
     if parts.scheme not in ("http", "https") or not host:
         return None
     host = host.rstrip(".")
-    if any(ord(char) > 127 for char in host):
+    if not host.isascii():
         try:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
@@ -178,11 +178,14 @@ def registered_domain(host: str) -> str:
     and hosts that are themselves a public suffix are returned unchanged.
     """
     host = host.lower().strip("[]").rstrip(".")
-    try:
-        ipaddress.ip_address(host)
-        return host
-    except ValueError:
-        pass
+    # An IPv4 address ends in a digit and an IPv6 address holds a colon; only such hosts
+    # are tried, because a failed parse costs more than the rest of the lookup.
+    if host[-1:].isdigit() or ":" in host:
+        try:
+            ipaddress.ip_address(host)
+            return host
+        except ValueError:
+            pass
     labels = host.split(".")
     suffix_start = len(labels) - 1  # the default rule "*": the last label is a suffix
     for start in range(len(labels)):
