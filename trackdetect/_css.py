@@ -157,7 +157,7 @@ class _Marks:
         self.hiding = [match.start() for match in _HIDING_MARK.finditer(lowered)]
 
     def relevant(self, start: int, end: int, *, hiding: bool = True) -> bool:
-        """Return True when text[start:end] holds a reference mark, or a hiding mark if asked."""
+        """Return True when text[start:end] contains a reference mark, or a hiding mark if asked."""
         if _any_between(self.references, start, end):
             return True
         return hiding and _any_between(self.hiding, start, end)

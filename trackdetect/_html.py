@@ -768,8 +768,8 @@ class _SoupNode:
 
 
 # HTML5 ignores "/>" on the start tag of an HTML element that is not void, so "<div/>"
-# stays open and contains what follows; lxml closes it at once. Foreign (SVG, VML) names
-# are not listed, since "/>" does close them.
+# stays open and contains what follows. lxml closes it at once. SVG and VML names are not
+# listed, because "/>" does close them.
 _SELF_CLOSING_CONTAINER = re.compile(
     r"<((?:div|span|p|table|thead|tbody|tfoot|tr|td|th|center|font|section|article|header|footer|main|"
     r"aside|nav|ul|ol|li|dl|dt|dd|b|i|u|s|em|strong|small|big|h[1-6]|blockquote|form|label|button|"

@@ -709,7 +709,7 @@ def _fragment_destination(parts: _Parts) -> EmbeddedDestination | None:
 
 # Every destination this module decodes starts with "http", written as is or percent-encoded
 # (the letters stay), or in base64 (see _base64_url). A URL with neither after its host
-# holds none, and most URLs are ruled out by this one search.
+# contains no destination, so this one search rules out most URLs.
 _DESTINATION_HINT = re.compile(rf"[hH][tT][tT][pP]|{_BASE64_HTTP_PREFIX}")
 
 

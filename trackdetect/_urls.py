@@ -178,7 +178,7 @@ def registered_domain(host: str) -> str:
     and hosts that are themselves a public suffix are returned unchanged.
     """
     host = host.lower().strip("[]").rstrip(".")
-    # An IPv4 address ends in a digit and an IPv6 address holds a colon; only such hosts
+    # An IPv4 address ends in a digit and an IPv6 address contains a colon. Only such hosts
     # are tried, because a failed parse costs more than the rest of the lookup.
     if host[-1:].isdigit() or ":" in host:
         try:
