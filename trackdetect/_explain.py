@@ -67,6 +67,10 @@ _TEXTS: dict[str, str] = {
         "A shop platform's open tracker: tells the shop each time you open this message, when and from which "
         "IP address."
     ),
+    "pixel:chat_notification": (
+        "Loading this image makes a chat service post a message to the sender, so the sender learns at once "
+        "that and when you opened this message."
+    ),
     "pixel:affiliate": (
         "An affiliate network's beacon: records the opening so that the network can credit a referral and follow you "
         "to a purchase."

@@ -38,6 +38,7 @@ CATEGORIES = frozenset(
         "events",
         "ecommerce",
         "affiliate",
+        "chat_notification",
     }
 )
 ROLES = ("content", "open", "click")
