@@ -441,3 +441,37 @@ def test_no_socket_no_open(monkeypatch: pytest.MonkeyPatch) -> None:
         patch.setattr(os, "open", _no_open)
         reports = [detect(raw) for raw in messages]
     assert len(reports) == len(messages)
+
+
+_LONG_TAG_SCRIPT = r"""
+import json, time
+from trackdetect import detect_html
+
+# More than 25,000 tags sends the document to the fallback parser, and one start tag
+# holds 300,000 spaces before its ">".
+html = "<p>x</p>" * 26_000 + "<div" + " " * 300_000 + '><img src="https://t.example.net/o/8f3a2c9d71b4e6f0a1" width="1" height="1">'
+started = time.perf_counter()
+report = detect_html(html)
+print(json.dumps({"elapsed": time.perf_counter() - started, "pixels": len(report.by_kind("pixel"))}))
+"""
+
+
+def test_fallback_long_start_tag_linear() -> None:
+    # A regular expression with two overlapping whitespace runs would take minutes here.
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-c", _LONG_TAG_SCRIPT],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=environment,
+            timeout=HUGE_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"a 300,000-character start tag took more than {HUGE_TIMEOUT} s")
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    result = json.loads(completed.stdout)
+    assert result["pixels"] == 1
+    assert result["elapsed"] < 30.0

@@ -773,7 +773,7 @@ class _SoupNode:
 _SELF_CLOSING_CONTAINER = re.compile(
     r"<((?:div|span|p|table|thead|tbody|tfoot|tr|td|th|center|font|section|article|header|footer|main|"
     r"aside|nav|ul|ol|li|dl|dt|dd|b|i|u|s|em|strong|small|big|h[1-6]|blockquote|form|label|button|"
-    r"picture|video|audio|object|iframe|noscript)(?=[\s/])[^<>]*?)\s*/>",
+    r"picture|video|audio|object|iframe|noscript)(?=[\s/])[^<>]*?)/>",
     re.I,
 )
 
