@@ -130,7 +130,8 @@ _SELECTOR = ", ".join(
     ]
 )
 _IMAGE_ELEMENTS = frozenset({"img", "image", "input", "amp-img", "amp-anim", "v:image", "v:imagedata", "v:fill"})
-_CONDITIONAL = re.compile(r"<!--\[if[^\]]{0,100}\]>(.*?)<!\[endif\]-->", re.S | re.I)
+_CONDITIONAL_OPEN = re.compile(r"<!--\[if[^\]]{0,100}\]>", re.I)
+_CONDITIONAL_CLOSE = re.compile(r"<!\[endif\]-->", re.I)
 # The URL of a refresh follows the delay and a ";" or ",", with or without "url=".
 _REFRESH_URL = re.compile(r"^\s*[\d.]*\s*[;,]\s*(?:url\s*=\s*)?['\"]?([^'\"\s][^'\"]*)", re.I)
 _HIDING_HINT = re.compile(r"none|hidden|opacity|mso-hide|max-height|max-width|-\d{3}|clip|:\s*0", re.I)
@@ -352,13 +353,33 @@ def _extract_into(
         # Outlook reads markup inside conditional comments; browsers and HTML parsers skip it.
         # All of them are parsed as one document: marketing mail has hundreds, and a parser
         # per comment would cost more than the rest of the message.
-        inner = "\n".join(match.group(1) for match in _CONDITIONAL.finditer(html) if "<" in match.group(1))
+        inner = "\n".join(block for block in _conditional_blocks(html) if "<" in block)
         if inner:
             _extract_into(inner, part, "conditional-comment", result, depth + 1, counter, base_href)
     if depth < MAX_CONDITIONAL_DEPTH:
         # An iframe's srcdoc is a whole document that a client showing the frame renders.
         for srcdoc in srcdocs:
             _extract_into(srcdoc, part, "srcdoc", result, depth + 1, counter, base_href)
+
+
+def _conditional_blocks(html: str) -> list[str]:
+    """Return the content of each conditional comment, up to its first ``<![endif]-->``.
+
+    Each search starts where the previous one stopped, so the cost stays linear even when
+    thousands of comments are never closed (one pattern over the whole text would rescan
+    the rest of the document from every opening).
+    """
+    blocks: list[str] = []
+    position = 0
+    while True:
+        opening = _CONDITIONAL_OPEN.search(html, position)
+        if opening is None:
+            return blocks
+        closing = _CONDITIONAL_CLOSE.search(html, opening.end())
+        if closing is None:
+            return blocks
+        blocks.append(html[opening.end() : closing.start()])
+        position = closing.end()
 
 
 def _select_hidden(tree: LexborHTMLParser, rule: _css.HiddenSelector, result: ExtractResult) -> bool:
