@@ -452,6 +452,8 @@ LINEAR_CASES = [
     # Thousands of conditional comments that are never closed: the first one makes the rest
     # of the document, the pixel included, a comment.
     pytest.param('"<!--[if mso]><p>x" * 40_000 + "<p>end</p>"', 0, id="unclosed-conditional-comments"),
+    # A refresh content of 300,000 spaces and nothing else.
+    pytest.param('\'<meta http-equiv="refresh" content="\' + " " * 300_000 + \'">\'', 1, id="refresh-spaces"),
 ]
 _LINEAR_SCRIPT = r"""
 import json, sys, time
