@@ -296,3 +296,15 @@ def test_clean_score_is_float() -> None:
     report = detect_html("<p>Hello</p>")
     assert isinstance(report.score, float)
     assert isinstance(json.loads(report.to_json())["score"], float)
+
+
+def test_internal_error_is_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ZeroDivisionError("simulated bug")
+
+    monkeypatch.setattr("trackdetect.cli.detect", broken)
+    status = main([str(CLEAN), str(TRACKED)])
+    err = capsys.readouterr().err
+    assert status == EXIT_ERROR
+    assert err.count("internal error (ZeroDivisionError); please report it") == 2
+    assert "Traceback" not in err

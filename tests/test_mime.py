@@ -927,3 +927,14 @@ def test_not_email_one_defect(raw: bytes) -> None:
 def test_bare_html_no_header_defect() -> None:
     codes = _defect_codes(detect(b"<html><body>Hi</body></html>"))
     assert "mime.missing-header-body-separator" not in codes
+
+
+def test_nested_comment_address_header() -> None:
+    # The standard library parses "(" comments recursively; 20,000 of them exhaust its stack.
+    raw = (
+        "From: Shop <news@shop.example.com>\r\nTo: " + "(" * 20_000 + "ann.lee@example.org\r\n"
+        "Subject: x\r\nContent-Type: text/html\r\n\r\n<p>Hello</p>"
+    )
+    report = detect(raw)
+    assert report.recipients == ("ann.lee@example.org",)
+    assert "header.unreadable-addresses" in _defect_codes(report)

@@ -111,7 +111,6 @@ def detect_html(
 
 def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, options: Options) -> Report:
     index = options.vendor_index or default_index()
-    defects: list[Defect] = list(parsed.defects)
 
     if recipients is None:
         recipient_list = parsed.addresses(*_RECIPIENT_HEADERS)
@@ -122,6 +121,8 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
         recipient_list = [address.strip() for address in recipients if address and "@" in address]
     sender_list = parsed.addresses("From")
     matcher = _matcher_for((*recipient_list, *options.extra_recipients, *sender_list))
+    # Read after the address headers, which may add a defect of their own.
+    defects: list[Defect] = list(parsed.defects)
 
     references: list[Reference] = []
     for body in parsed.html_parts:

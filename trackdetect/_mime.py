@@ -39,6 +39,9 @@ MAX_INLINE_IMAGE_BYTES = 2 * 1024 * 1024
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _ICS_FOLD = re.compile(r"\r?\n[ \t]")
+_ADDRESS_TEXT = re.compile(r"[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}")
+MAX_HEADER_SCAN = 100_000
+"""Characters of an address header searched for addresses when it cannot be parsed."""
 _AMP_TYPES = frozenset({"text/x-amp-html"})
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?([A-Za-z0-9_.:-]{1,40})""", re.I)
 _SALVAGE_START = re.compile(r"<(?:!doctype|html|body|table|div|p|img|a)\b", re.I)
@@ -98,8 +101,20 @@ class ParsedMessage:
     def addresses(self, *names: str) -> list[str]:
         """Return the addresses found in the named headers, as written, in order, without repeats."""
         values = [value for name in names for value in self.header_values(name)]
+        try:
+            pairs = getaddresses(values)
+        except (RecursionError, ValueError, IndexError, TypeError):
+            # The standard library parses nested comments recursively, so thousands of "("
+            # in a header exhaust the stack. The addresses are then taken from the text.
+            pairs = [("", found) for value in values for found in _ADDRESS_TEXT.findall(value[:MAX_HEADER_SCAN])]
+            self.defects.append(
+                Defect(
+                    "header.unreadable-addresses",
+                    "an address header could not be parsed; its addresses were read as text",
+                )
+            )
         seen: dict[str, str] = {}
-        for _display, address in getaddresses(values):
+        for _display, address in pairs:
             address = address.strip().strip("<>")
             if "@" in address and address.lower() not in seen:
                 seen[address.lower()] = address

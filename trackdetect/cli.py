@@ -264,6 +264,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             failed = True
         except KeyboardInterrupt:
             return 130
+        except Exception as error:
+            # A bug must not stop a run over many files, so it is one line here and the
+            # traceback is logged with --debug.
+            logging.getLogger(__name__).debug("internal error", exc_info=True)
+            print(f"trackdetect: {path}: internal error ({type(error).__name__}); please report it", file=sys.stderr)
+            failed = True
     return EXIT_ERROR if failed else status
 
 
