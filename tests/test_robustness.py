@@ -485,3 +485,45 @@ def test_pathological_markup_linear(expression: str, pixels: int) -> None:
     result = json.loads(completed.stdout)
     assert result["pixels"] == pixels
     assert result["elapsed"] < 30.0
+
+
+_LONG_HEADER_SCRIPT = r"""
+import json, time
+from trackdetect import detect
+
+params = b"".join(b"title*%d*=us-ascii''a%%20b; " % number for number in range(300_000))
+raw = (
+    b"From: a@shop.example.com\r\nTo: ann.lee@example.org\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: text/html; " + params + b"\r\n\r\n"
+    b'<img src="https://t.example.net/o/8f3a2c9d71b4e6f0a1" width="1" height="1">'
+)
+started = time.perf_counter()
+report = detect(raw)
+print(json.dumps({
+    "elapsed": time.perf_counter() - started,
+    "pixels": len(report.by_kind("pixel")),
+    "defects": [defect.code for defect in report.defects],
+}))
+"""
+
+
+def test_long_content_type_linear() -> None:
+    # 300,000 parameters (9 MB): the standard library's parameter splitting is quadratic.
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-c", _LONG_HEADER_SCRIPT],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=environment,
+            timeout=HUGE_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"detect() did not finish within {HUGE_TIMEOUT} s")
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    result = json.loads(completed.stdout)
+    assert result["pixels"] == 1
+    assert "header.too-long" in result["defects"]
+    assert result["elapsed"] < 30.0

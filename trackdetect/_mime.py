@@ -267,6 +267,29 @@ def _has_surrogates(text: str) -> bool:
     return False
 
 
+MAX_PARAMETER_HEADER = 8192
+"""Characters kept of a Content-Type or Content-Disposition header; real ones are far shorter."""
+
+
+def _limit_parameter_headers(part: Message, path: str, parsed: ParsedMessage) -> None:
+    """Cut an overlong Content-Type or Content-Disposition at a parameter boundary.
+
+    The standard library splits parameters by slicing the rest of the value again after each
+    one, which is quadratic: a header of a million characters took seconds per lookup.
+    """
+    for name in ("Content-Type", "Content-Disposition"):
+        try:
+            value = _header_text(part, name)
+        except UnicodeError:
+            continue
+        if len(value) <= MAX_PARAMETER_HEADER:
+            continue
+        kept = value[:MAX_PARAMETER_HEADER]
+        kept = kept[: kept.rfind(";")] if ";" in kept else kept
+        part.replace_header(name, kept)
+        parsed.defects.append(Defect("header.too-long", f"{name} of {len(value)} characters was cut", path))
+
+
 def _content_base(part: Message) -> str | None:
     """Return the part's Content-Location, or else Content-Base, when it is an absolute http(s) URL."""
     for name in ("Content-Location", "Content-Base"):
@@ -302,6 +325,7 @@ def _read_part(
         if depth == MAX_DEPTH + 1:
             parsed.defects.append(Defect("mime.too-deep", f"parts nested deeper than {MAX_DEPTH} were skipped", path))
         return []
+    _limit_parameter_headers(part, path or "1", parsed)
     for defect in getattr(part, "defects", []):
         if not parsed.is_email and not path and isinstance(defect, _HEADER_DEFECTS):
             continue  # Input without headers already has mime.not-email; these repeat it.
