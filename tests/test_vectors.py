@@ -1220,3 +1220,50 @@ def test_calendar_folded_link_found() -> None:
 def test_calendar_plain_link_not_tracked() -> None:
     report = detect(_invitation("URL:https://www.example.com/events/spring-workshop\r\n"))
     assert not [finding for finding in report.findings if finding.kind.value == "tracked_link"]
+
+
+def test_inner_multipart_content_location() -> None:
+    # RFC 2557: the Content-Location of a multipart/related is the base of its parts.
+    raw = (
+        "From: Maple & Moss <hello@shop.example.com>\n"
+        "To: ann.lee@example.org\n"
+        "Subject: Spring sale\n"
+        "MIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="mix"\n'
+        "\n"
+        "--mix\n"
+        'Content-Type: multipart/related; boundary="rel"\n'
+        "Content-Location: https://t.example.net/mail/\n"
+        "\n"
+        "--rel\n"
+        "Content-Type: text/html; charset=utf-8\n"
+        "\n"
+        f"{RELATIVE_PIXEL}\n"
+        "--rel--\n"
+        "--mix--\n"
+    )
+    pixels = [finding.url for finding in detect(raw).findings if finding.kind.value == "pixel"]
+    assert pixels == [f"https://t.example.net/mail/o/{TOKEN}"]
+
+
+def test_attached_message_keeps_own_base() -> None:
+    # A forwarded message is a document of its own: the outer base does not reach into it.
+    raw = (
+        "From: Ann <ann.lee@example.org>\n"
+        "To: bob@example.org\n"
+        "Subject: Fwd: Spring sale\n"
+        "MIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="mix"\n'
+        "Content-Location: https://t.example.net/outer/\n"
+        "\n"
+        "--mix\n"
+        "Content-Type: message/rfc822\n"
+        "\n"
+        "From: Maple & Moss <hello@shop.example.com>\n"
+        "Subject: Spring sale\n"
+        "Content-Type: text/html; charset=utf-8\n"
+        "\n"
+        f"{RELATIVE_PIXEL}\n"
+        "--mix--\n"
+    )
+    assert detect(raw).findings == ()

@@ -56,7 +56,7 @@ class BodyPart:
     text: str
     base: str | None = None
     """Absolute http(s) URL of the part's ``Content-Location`` or ``Content-Base`` header
-    (RFC 2557, RFC 2110), or of the message's, against which relative URLs resolve."""
+    (RFC 2557, RFC 2110), or of an enclosing multipart's, against which relative URLs resolve."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +82,9 @@ class ParsedMessage:
     inline_images: dict[str, InlineImage] = field(default_factory=dict)
     defects: list[Defect] = field(default_factory=list)
     is_email: bool = True
-    base: str | None = None
-    """The message's own ``Content-Location`` or ``Content-Base``, used by parts without one."""
+    inherited_bases: dict[int, str] = field(default_factory=dict)
+    """Base URL that a part without its own ``Content-Location`` takes from its enclosing
+    multipart, by ``id()`` of the part while the message is read."""
 
     def header(self, name: str) -> str | None:
         """Return the first value of a top-level header, decoded, or None."""
@@ -143,7 +144,6 @@ def parse_message(message: bytes | str | Message) -> ParsedMessage:
             parsed.is_email = False
             parsed.defects.append(Defect("mime.not-email", "input has no email headers; it was read as a bare body"))
     parsed.headers = _decoded_headers(root, parsed)
-    parsed.base = _content_base(root)
     try:
         _walk(root, "", 0, parsed, [0])
     except RecursionError:
@@ -290,6 +290,11 @@ def _limit_parameter_headers(part: Message, path: str, parsed: ParsedMessage) ->
         parsed.defects.append(Defect("header.too-long", f"{name} of {len(value)} characters was cut", path))
 
 
+def _part_base(part: Message, parsed: ParsedMessage) -> str | None:
+    """Return the part's own base URL, or the one it takes from its enclosing multipart."""
+    return _content_base(part) or parsed.inherited_bases.get(id(part))
+
+
 def _content_base(part: Message) -> str | None:
     """Return the part's Content-Location, or else Content-Base, when it is an absolute http(s) URL."""
     for name in ("Content-Location", "Content-Base"):
@@ -349,6 +354,11 @@ def _read_part(
         if content_type == "message/rfc822" or part.get_content_maintype() == "message":
             # The attached message's own parts are numbered under this part's path.
             return [(child, path or "1", depth + 1) for child in children if isinstance(child, Message)]
+        base = _part_base(part, parsed)
+        if base is not None:
+            # RFC 2557: a multipart's Content-Location is the base of the parts inside it.
+            for child in children:
+                parsed.inherited_bases[id(child)] = base
         return [
             (child, _child_path(path, index), depth + 1)
             for index, child in enumerate(children, start=1)
@@ -370,7 +380,7 @@ def _read_part(
     ):
         data = _decode_transfer(part, part_path, parsed)
         text = _decode_charset(data, part, part_path, parsed, html=content_type != "text/plain")
-        body = BodyPart(part_path, content_type, text, _content_base(part) or parsed.base)
+        body = BodyPart(part_path, content_type, text, _part_base(part, parsed))
         if content_type in _AMP_TYPES:
             parsed.amp_parts.append(body)
         elif content_type in _HTML_TYPES:
@@ -438,6 +448,9 @@ def _reparse_multipart(part: Message, path: str, depth: int, parsed: ParsedMessa
     parsed.defects.append(
         Defect("mime.boundary-repaired", f"parts were read with the boundary {boundary[:40]!r} found in the body", path)
     )
+    base = _part_base(part, parsed)
+    if base is not None:
+        parsed.inherited_bases[id(repaired)] = base
     _walk(repaired, "" if path == "1" else path, depth + 1, parsed, counter)
 
 
