@@ -1267,3 +1267,40 @@ def test_attached_message_keeps_own_base() -> None:
         "--mix--\n"
     )
     assert detect(raw).findings == ()
+
+
+# --- Frames are documents of their own ---------------------------------------------------
+
+
+def _srcdoc(html: str) -> str:
+    return html.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def test_srcdoc_frames_do_not_share_hiding() -> None:
+    # The second frame's tree may reuse the memory of the first, freed one.
+    first = _srcdoc("<div style=display:none><img src=https://t.example.net/a.gif></div>")
+    second = _srcdoc(f"<div><img src={HERO} width=600 height=300></div>")
+    report = detect_html(f'<iframe srcdoc="{first}"></iframe><iframe srcdoc="{second}"></iframe>')
+    hero = _only_finding_for(report, HERO)
+    assert "TD201" not in hero.codes
+
+
+def test_srcdoc_ignores_outer_style_sheet() -> None:
+    inner = _srcdoc(f'<img class="hid" src="{HERO}" width="600" height="300">')
+    report = detect_html(f'<style>.hid {{ display: none }}</style><iframe srcdoc="{inner}"></iframe>')
+    assert "TD201" not in _only_finding_for(report, HERO).codes
+
+
+def test_srcdoc_limit_counts_nested_frames() -> None:
+    leaf = _srcdoc(f'<img src="{PIXEL_URL}" {TINY}>')
+    middle = _srcdoc(f'<iframe srcdoc="{leaf}"></iframe>' * 10)
+    report = detect_html(f'<iframe srcdoc="{middle}"></iframe>' * 10)
+    references = [finding for finding in report.findings if finding.location.context == "srcdoc"]
+    assert len(references) <= 10
+
+
+def test_ping_has_no_link_text() -> None:
+    html = '<a href="https://shop.example.com/sale" ping="https://stats.example.net/p">www.shop.example.com</a>'
+    finding = _only_finding_for(detect_html(html), "https://stats.example.net/p")
+    assert "TD503" not in finding.codes
+    assert finding.link_text is None

@@ -34,7 +34,7 @@ MAX_CONDITIONAL_DEPTH = 3
 MAX_LINK_TEXT = 200
 MAX_PING_URLS = 20
 MAX_SRCDOCS = 10
-"""``srcdoc`` documents read per HTML part; each may hold further frames, up to the nesting limit."""
+"""``srcdoc`` documents read per HTML part, counting those inside other frames."""
 
 _RESOURCE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "img": ("src", "srcset", "lowsrc", "dynsrc"),
@@ -182,6 +182,8 @@ class ExtractResult:
     hidden_selectors: list[_css.HiddenSelector] = field(default_factory=list)
     """Hiding rules that apply only in a context (``.promo .hid``), resolved on each tree."""
     hidden_nodes: dict[int, str] = field(default_factory=dict)
+    srcdocs_read: int = 0
+    """``<iframe srcdoc>`` documents read so far in this part, at any nesting level."""
     """Lexbor node ids that such a rule selects, with the rule's selector."""
 
 
@@ -296,6 +298,9 @@ def _extract_into(
         tree = LexborHTMLParser(html)
         nodes = tree.css(_SELECTOR)
         base_href = _first_base(nodes) or outer_base
+    # Node ids are memory addresses, which a later tree may reuse once this one is freed.
+    result.ancestor_hiding = {}
+    result.hidden_nodes = {}
 
     stylesheet_hidden_classes: set[str] = set(result.hidden_classes)
     stylesheet_hidden_ids: set[str] = set(result.hidden_ids)
@@ -346,7 +351,7 @@ def _extract_into(
     srcdocs: list[str] = []
     for node, tag in pending:
         _read_element(node, tag, base_href, part, context, result, counter)
-        if tag == "iframe" and len(srcdocs) < MAX_SRCDOCS:
+        if tag == "iframe" and result.srcdocs_read + len(srcdocs) < MAX_SRCDOCS:
             srcdoc = node.attributes.get("srcdoc")
             if srcdoc and "<" in srcdoc:
                 srcdocs.append(srcdoc)
@@ -359,9 +364,24 @@ def _extract_into(
         if inner:
             _extract_into(inner, part, "conditional-comment", result, depth + 1, counter, base_href)
     if depth < MAX_CONDITIONAL_DEPTH:
-        # An iframe's srcdoc is a whole document that a client showing the frame renders.
         for srcdoc in srcdocs:
-            _extract_into(srcdoc, part, "srcdoc", result, depth + 1, counter, base_href)
+            _extract_srcdoc(srcdoc, part, result, depth, counter, base_href)
+
+
+def _extract_srcdoc(
+    srcdoc: str, part: str, result: ExtractResult, depth: int, counter: list[int], base_href: str | None
+) -> None:
+    """Read the document of an ``<iframe srcdoc>``, which a client that shows frames renders.
+
+    The frame is a document of its own: the style sheets of the page around it do not apply.
+    """
+    result.srcdocs_read += 1
+    outer = (result.hidden_classes, result.hidden_ids, result.hidden_selectors)
+    result.hidden_classes, result.hidden_ids, result.hidden_selectors = frozenset(), frozenset(), []
+    try:
+        _extract_into(srcdoc, part, "srcdoc", result, depth + 1, counter, base_href)
+    finally:
+        result.hidden_classes, result.hidden_ids, result.hidden_selectors = outer
 
 
 def _conditional_blocks(html: str) -> list[str]:
@@ -436,9 +456,10 @@ def _read_element(
             text = " ".join(_node_text(node).split())[:MAX_LINK_TEXT] if tag == "a" else (attributes.get("alt") or "")
             if href:
                 _add(result, counter, href, base_href, tag, "href", part, "link", element_context, link_text=text)
-            # A browser posts to each ping URL when the link is followed.
+            # A browser posts to each ping URL when the link is followed. The link text
+            # describes the destination, not the ping URL, so it is not attached.
             for url in (ping or "").split()[:MAX_PING_URLS]:
-                _add(result, counter, url, base_href, tag, "ping", part, "link", element_context, link_text=text)
+                _add(result, counter, url, base_href, tag, "ping", part, "link", element_context)
         _read_style_urls(node, tag, attributes, base_href, part, element_context, result, counter)
         return
     if tag in ("form", "button") or (tag == "input" and attributes.get("formaction")):
