@@ -498,8 +498,21 @@ def test_plain_rule_hides_every_element(css: str) -> None:
     assert info.hidden_selectors == ()
 
 
-def test_scoped_rule_shown_again() -> None:
-    assert read_stylesheet(".a .x{display:none} .b .x{display:block}").hidden_selectors == ()
+@pytest.mark.parametrize(
+    ("css", "selectors"),
+    [
+        pytest.param(".x{display:block} .a .x{display:none}", (".a .x",), id="plain-shows-scoped-hides"),
+        pytest.param(".a .x{display:none} .x{color:red}", (".a .x",), id="plain-rule-without-hiding"),
+        pytest.param(".a .x{display:none} .b .x{display:block}", (".a .x",), id="other-context-shows"),
+        pytest.param(".a .x{display:none} .b .x{display:block} .c .x{display:none}", (".a .x", ".c .x"), id="three"),
+        pytest.param(".a .x{display:none} .a .x{display:block}", (), id="same-context-shows-again"),
+    ],
+)
+def test_scoped_rules_cascade_apart(css: str, selectors: tuple[str, ...]) -> None:
+    # Each context has its own cascade, so a rule for another context neither hides nor shows it.
+    info = read_stylesheet(css)
+    assert tuple(rule.selector for rule in info.hidden_selectors) == selectors
+    assert "x" not in info.hidden_classes
 
 
 @pytest.mark.parametrize("css", ["#p{display:block}", "#p:hover{display:none}", "#p.x{display:none}", "#p{color:red}"])

@@ -642,9 +642,9 @@ class _Scope:
 class _Reader:
     collector: _Collector = field(default_factory=_Collector)
     hiding: dict[tuple[str, str], _Cascade] = field(default_factory=dict)
-    scoped: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-    """For each target, the full selectors of its rules while all of them have a context
-    (``.promo .hid``). A target that a plain rule sets is absent."""
+    scoped: dict[str, tuple[tuple[str, str], _Cascade]] = field(default_factory=dict)
+    """Rules with a context (``.promo .hid``), by selector: their target and their own
+    cascade. ``hiding`` holds the cascade of the plain rules of each target."""
 
     def read_rule_list(self, nodes: Iterable[ast.Node], scope: _Scope, depth: int) -> None:
         for node in nodes:
@@ -724,15 +724,13 @@ class _Reader:
             and not _node_depth_exceeds(node.value, MAX_DEPTH)
         ]
         for target, selector in targets:
-            first = target not in self.hiding
-            state = self.hiding.setdefault(target, {})
+            if selector is None:
+                state = self.hiding.setdefault(target, {})
+            else:
+                state = self.scoped.setdefault(selector, (target, {}))[1]
             for declaration in declarations:
                 value = str(tinycss2.serialize(declaration.value)).strip().lower()
                 _cascade(state, declaration.lower_name, value, declaration.important)
-            if selector is None:
-                self.scoped.pop(target, None)
-            elif first or target in self.scoped:
-                self.scoped.setdefault(target, []).append(selector)
 
     def read_at_rule(self, rule: ast.AtRule, scope: _Scope, depth: int) -> None:
         if depth >= MAX_DEPTH:
@@ -856,16 +854,19 @@ class _Reader:
         """Return the names of this kind that every element carrying them hides."""
         names = set()
         for target, state in self.hiding.items():
-            if target[0] == kind and target not in self.scoped and _hidden_reason(_values(state)) is not None:
+            if target[0] == kind and _hidden_reason(_values(state)) is not None:
                 names.add(target[1])
         return frozenset(names)
 
     def hidden_selectors(self) -> tuple[HiddenSelector, ...]:
         """Return the scoped selectors of hidden targets, which only a document can resolve."""
         found: list[HiddenSelector] = []
-        for target, selectors in self.scoped.items():
-            if _hidden_reason(_values(self.hiding[target])) is not None:
-                found.extend(HiddenSelector(selector, target[0], target[1]) for selector in selectors if selector)
+        plain = {"class": self.hidden_names("class"), "id": self.hidden_names("id")}
+        for selector, (target, state) in self.scoped.items():
+            if not selector or target[1] in plain[target[0]]:
+                continue  # a plain rule already hides every element with the name
+            if _hidden_reason(_values(state)) is not None:
+                found.append(HiddenSelector(selector, target[0], target[1]))
         return tuple(found)
 
 
