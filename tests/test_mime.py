@@ -938,3 +938,13 @@ def test_nested_comment_address_header() -> None:
     report = detect(raw)
     assert report.recipients == ("ann.lee@example.org",)
     assert "header.unreadable-addresses" in _defect_codes(report)
+
+
+def test_caller_message_not_changed() -> None:
+    message = email.message_from_string(
+        "From: a@shop.example.com\nTo: ann.lee@example.org\n"
+        "Content-Type: text/html; " + "a=b; " * 2_000 + "charset=utf-8\n\n<p>Hi</p>"
+    )
+    before = message["Content-Type"]
+    detect(message)
+    assert message["Content-Type"] == before

@@ -488,15 +488,20 @@ def test_pathological_markup_linear(expression: str, pixels: int) -> None:
 
 
 _LONG_HEADER_SCRIPT = r"""
-import json, time
+import json, sys, time
 from trackdetect import detect
 
 params = b"".join(b"title*%d*=us-ascii''a%%20b; " % number for number in range(300_000))
-raw = (
-    b"From: a@shop.example.com\r\nTo: ann.lee@example.org\r\nMIME-Version: 1.0\r\n"
-    b"Content-Type: text/html; " + params + b"\r\n\r\n"
-    b'<img src="https://t.example.net/o/8f3a2c9d71b4e6f0a1" width="1" height="1">'
-)
+pixel = b'<img src="https://t.example.net/o/8f3a2c9d71b4e6f0a1" width="1" height="1">'
+head = b"From: a@shop.example.com\r\nTo: ann.lee@example.org\r\nMIME-Version: 1.0\r\n"
+if sys.argv[1] == "multipart":
+    # The parser itself looks up the boundary while it reads a multipart.
+    raw = (
+        head + b'Content-Type: multipart/mixed; boundary="B"; ' + params + b"\r\n\r\n"
+        b"--B\r\nContent-Type: text/html\r\n\r\n" + pixel + b"\r\n--B--\r\n"
+    )
+else:
+    raw = head + b"Content-Type: text/html; " + params + b"\r\n\r\n" + pixel
 started = time.perf_counter()
 report = detect(raw)
 print(json.dumps({
@@ -507,12 +512,13 @@ print(json.dumps({
 """
 
 
-def test_long_content_type_linear() -> None:
+@pytest.mark.parametrize("shape", ["single", "multipart"])
+def test_long_content_type_linear(shape: str) -> None:
     # 300,000 parameters (9 MB): the standard library's parameter splitting is quadratic.
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     try:
         completed = subprocess.run(
-            [sys.executable, "-c", _LONG_HEADER_SCRIPT],
+            [sys.executable, "-c", _LONG_HEADER_SCRIPT, shape],
             capture_output=True,
             text=True,
             cwd=ROOT,

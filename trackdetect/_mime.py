@@ -129,9 +129,13 @@ def parse_message(message: bytes | str | Message) -> ParsedMessage:
     """
     parsed = ParsedMessage()
     if isinstance(message, Message):
+        # NOTE: a caller's Message is read as it is, never changed, so overlong parameter
+        # fields in it are not cut; the standard library's quadratic parameter splitting
+        # then applies to each lookup.
         root = message
     else:
         raw = message if isinstance(message, bytes) else _text_to_bytes(message, parsed)
+        raw = _cut_parameter_fields(raw, parsed)
         try:
             root = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw)
         except RecursionError:
@@ -268,26 +272,35 @@ def _has_surrogates(text: str) -> bool:
 
 
 MAX_PARAMETER_HEADER = 8192
-"""Characters kept of a Content-Type or Content-Disposition header; real ones are far shorter."""
+"""Characters kept of a Content-Type or Content-Disposition field; real ones are far shorter."""
+# A whole header field with its folded continuation lines. Each repetition starts at a line
+# break, so the match is linear in the length of the field.
+_PARAMETER_FIELD = re.compile(rb"^content-(?:type|disposition)[ \t]*:[^\n]*(?:\n[ \t][^\n]*)*", re.I | re.M)
 
 
-def _limit_parameter_headers(part: Message, path: str, parsed: ParsedMessage) -> None:
-    """Cut an overlong Content-Type or Content-Disposition at a parameter boundary.
+def _cut_parameter_fields(raw: bytes, parsed: ParsedMessage) -> bytes:
+    """Cut overlong Content-Type and Content-Disposition fields at a parameter boundary.
 
     The standard library splits parameters by slicing the rest of the value again after each
-    one, which is quadratic: a header of a million characters took seconds per lookup.
+    one, which is quadratic, and its parser already does so while reading a multipart: a
+    field of a million characters took seconds. Done on the raw text, before parsing.
     """
-    for name in ("Content-Type", "Content-Disposition"):
-        try:
-            value = _header_text(part, name)
-        except UnicodeError:
-            continue
-        if len(value) <= MAX_PARAMETER_HEADER:
-            continue
-        kept = value[:MAX_PARAMETER_HEADER]
-        kept = kept[: kept.rfind(";")] if ";" in kept else kept
-        part.replace_header(name, kept)
-        parsed.defects.append(Defect("header.too-long", f"{name} of {len(value)} characters was cut", path))
+    if len(raw) <= MAX_PARAMETER_HEADER:
+        return raw
+
+    def cut(match: re.Match[bytes]) -> bytes:
+        field = match.group(0)
+        if len(field) <= MAX_PARAMETER_HEADER:
+            return field
+        kept = field[:MAX_PARAMETER_HEADER]
+        boundary = kept.rfind(b";")
+        if boundary > 0:
+            kept = kept[:boundary]
+        name = field.split(b":", 1)[0].decode("ascii", "replace")
+        parsed.defects.append(Defect("header.too-long", f"{name} field of {len(field)} bytes was cut"))
+        return kept.rstrip(b"\r\n") + (b"\r" if field.endswith(b"\r") else b"")
+
+    return _PARAMETER_FIELD.sub(cut, raw)
 
 
 def _part_base(part: Message, parsed: ParsedMessage) -> str | None:
@@ -330,7 +343,6 @@ def _read_part(
         if depth == MAX_DEPTH + 1:
             parsed.defects.append(Defect("mime.too-deep", f"parts nested deeper than {MAX_DEPTH} were skipped", path))
         return []
-    _limit_parameter_headers(part, path or "1", parsed)
     for defect in getattr(part, "defects", []):
         if not parsed.is_email and not path and isinstance(defect, _HEADER_DEFECTS):
             continue  # Input without headers already has mime.not-email; these repeat it.
