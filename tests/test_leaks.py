@@ -427,3 +427,9 @@ def test_hex_of_short_address_found() -> None:
     # An address shorter than 16 bytes has a hex form shorter than any digest.
     matcher = AddressMatcher(["a@b.co"])
     assert [leak.encoding for leak in matcher.find("https://t.example.net/o?x=6140622e636f")] == ["hex"]
+
+
+def test_hex_probe_uses_lowered_spelling() -> None:
+    # KELVIN SIGN lowers to "k" in one byte, so the lowered spelling's hex form is shorter.
+    matcher = AddressMatcher(["\u212aate@b.io"])
+    assert [leak.encoding for leak in matcher.find("https://t.example.net/o?x=6b61746540622e696f")] == ["hex"]

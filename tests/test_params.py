@@ -6,6 +6,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from trackdetect._lists import parse_clearurls
 from trackdetect._params import CleanResult, ParamClass, classify_parameter, clean_url
 
 OPAQUE = "mksJhyDPhO6KuQX6z_JqQ0vxXFI9cwDcg"
@@ -301,3 +302,10 @@ def test_clean_refusal_keeps_url(url: str) -> None:
     result = clean_url(url)
     if result.refused is not None:
         assert result.url == url
+
+
+def test_clean_user_rule_after_stray_question_mark() -> None:
+    rules = parse_clearurls({"providers": {"shop": {"urlPattern": "^https?://shop\\.example", "rules": ["ref_id"]}}})
+    result = clean_url("https://shop.example/p?a=1&?ref_id=7", rules)
+    assert result.url == "https://shop.example/p?a=1"
+    assert result.removed == ("ref_id",)

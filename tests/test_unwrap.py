@@ -628,3 +628,11 @@ def test_hint_changes_nothing(url: str, destination: str, where: str) -> None:
 def test_hint_passes_base64_path() -> None:
     url = "https://links.tracker.example/c/" + _b64url("https://shop.example/a")
     assert embedded_destination.__wrapped__(url) is not None
+
+
+def test_hint_after_international_host() -> None:
+    # The split host is in punycode, the raw URL is not: the hint must still start after it.
+    url = "https://中文域名測試網站例子國際化長名稱.com/?u=https%3A%2F%2Fshop.example%2Fx"
+    found = embedded_destination.__wrapped__(url)
+    assert found is not None
+    assert found.url == "https://shop.example/x"

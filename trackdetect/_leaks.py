@@ -230,7 +230,8 @@ class AddressMatcher:
         # run long enough to contain one, so they are computed on the first such run.
         self._given_forms = given_forms
         self._hex: _HexTable | None = None
-        shortest = min((2 * len(form.encode("utf-8")) for form in given_forms), default=0)
+        spellings = (*given_forms, *self._addresses)
+        shortest = min((2 * len(form.encode("utf-8")) for form in spellings), default=0)
         self._hex_probe = re.compile(f"[0-9a-f]{{{min(shortest, _SHORTEST_DIGEST_HEX)},}}") if given_forms else None
         logger.debug(
             "address matcher: %d addresses, %d needles before hex forms",

@@ -82,9 +82,10 @@ class ParsedMessage:
     inline_images: dict[str, InlineImage] = field(default_factory=dict)
     defects: list[Defect] = field(default_factory=list)
     is_email: bool = True
-    inherited_bases: dict[int, str] = field(default_factory=dict)
+    inherited_bases: dict[int, tuple[Message, str]] = field(default_factory=dict)
     """Base URL that a part without its own ``Content-Location`` takes from its enclosing
-    multipart, by ``id()`` of the part while the message is read."""
+    multipart, by ``id()`` of the part. The part is kept with it, so that its id cannot be
+    reused by another object while the message is read."""
 
     def header(self, name: str) -> str | None:
         """Return the first value of a top-level header, decoded, or None."""
@@ -305,7 +306,8 @@ def _cut_parameter_fields(raw: bytes, parsed: ParsedMessage) -> bytes:
 
 def _part_base(part: Message, parsed: ParsedMessage) -> str | None:
     """Return the part's own base URL, or the one it takes from its enclosing multipart."""
-    return _content_base(part) or parsed.inherited_bases.get(id(part))
+    inherited = parsed.inherited_bases.get(id(part))
+    return _content_base(part) or (inherited[1] if inherited is not None and inherited[0] is part else None)
 
 
 def _content_base(part: Message) -> str | None:
@@ -370,7 +372,8 @@ def _read_part(
         if base is not None:
             # RFC 2557: a multipart's Content-Location is the base of the parts inside it.
             for child in children:
-                parsed.inherited_bases[id(child)] = base
+                if isinstance(child, Message):
+                    parsed.inherited_bases[id(child)] = (child, base)
         return [
             (child, _child_path(path, index), depth + 1)
             for index, child in enumerate(children, start=1)
@@ -462,7 +465,7 @@ def _reparse_multipart(part: Message, path: str, depth: int, parsed: ParsedMessa
     )
     base = _part_base(part, parsed)
     if base is not None:
-        parsed.inherited_bases[id(repaired)] = base
+        parsed.inherited_bases[id(repaired)] = (repaired, base)
     _walk(repaired, "" if path == "1" else path, depth + 1, parsed, counter)
 
 

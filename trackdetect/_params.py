@@ -410,7 +410,7 @@ def clean_url(url: str, rules: ParameterRules | None = None) -> CleanResult:
 
     listed: frozenset[str] = frozenset()
     if rules is not None:
-        names = [unquote(item.partition("=")[0]) for item in f"{query}&{fragment_query}".split("&") if item]
+        names = [unquote(item.partition("=")[0]).lstrip("?") for item in f"{query}&{fragment_query}".split("&") if item]
         listed = frozenset(name for name, _provider in rules.tracking_parameters(url, names))
     query_pieces = _classify_pieces(query, listed)
     fragment_pieces = _classify_pieces(fragment_query, listed)

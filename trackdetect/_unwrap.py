@@ -707,6 +707,13 @@ def _fragment_destination(parts: _Parts) -> EmbeddedDestination | None:
     return None
 
 
+def _authority_end(raw: str) -> int:
+    """Return the offset where the path, query or fragment of an absolute URL begins."""
+    start = raw.find("//") + 2
+    ends = [position for position in (raw.find(char, start) for char in "/?#") if position != -1]
+    return min(ends, default=len(raw))
+
+
 # Every destination this module decodes starts with "http", written as is or percent-encoded
 # (the letters stay), or in base64 (see _base64_url). A URL with neither after its host
 # contains no destination, so this one search rules out most URLs.
@@ -733,7 +740,7 @@ def embedded_destination(url: str) -> EmbeddedDestination | None:
     parts = _split(url)
     if parts is None:
         return None
-    if not _DESTINATION_HINT.search(parts.raw, parts.raw.find(parts.host) + len(parts.host)):
+    if not _DESTINATION_HINT.search(parts.raw, _authority_end(parts.raw)):
         return None
     for found in (
         _query_destination(parts, preferred=True),
