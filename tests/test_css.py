@@ -837,3 +837,15 @@ def test_relevant_keeps_every_reference(css: str) -> None:
 @given(st.lists(css_block, max_size=8).map("\n".join))
 def test_relevant_hidden_subset(css: str) -> None:
     assert read_stylesheet(relevant_stylesheet(css)).hidden_classes <= read_stylesheet(css).hidden_classes
+
+
+def test_long_style_not_cached() -> None:
+    # The caches keep short, repeated attributes; a long one would only take memory.
+    from trackdetect import _css
+
+    long_style = "width:1px;" + "color:red;" * 400
+    before = (_css._cached_box_facts.cache_info().currsize, _css._cached_style_references.cache_info().currsize)
+    assert box_facts(long_style).width == 1
+    assert references_in_style_attribute(long_style + "background:url(x.png)")[0].url == "x.png"
+    after = (_css._cached_box_facts.cache_info().currsize, _css._cached_style_references.cache_info().currsize)
+    assert after == before

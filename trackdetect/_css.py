@@ -333,15 +333,24 @@ def _collect_declaration(
             collector.add_reference(CssReference(url, property_name, event, selector, image_set))
 
 
-@lru_cache(maxsize=1024)
+MAX_CACHED_STYLE_CHARS = 2048
+"""Style attributes up to this length are cached; longer ones are rare and would fill memory."""
+
+
 def references_in_style_attribute(value: str) -> tuple[CssReference, ...]:
     """Find the URLs that a style attribute fetches, in source order.
 
-    Cached: a message often repeats one style attribute with a background image.
-
     Reads at most :data:`MAX_STYLE_ATTRIBUTE_CHARS` characters and returns at most
     :data:`MAX_REFERENCES` references, all with ``selector=None`` and ``event=None``.
+    Results are cached, because a message often repeats one style attribute.
     """
+    value = value[:MAX_STYLE_ATTRIBUTE_CHARS]
+    if len(value) > MAX_CACHED_STYLE_CHARS:
+        return _style_references(value)
+    return _cached_style_references(value)
+
+
+def _style_references(value: str) -> tuple[CssReference, ...]:
     if not may_contain_reference(value):
         return ()
     collector = _Collector()
@@ -1137,18 +1146,22 @@ def _values(state: _Cascade) -> dict[str, str]:
     return {name: value for name, (value, _important) in state.items()}
 
 
-@lru_cache(maxsize=4096)
 def box_facts(style_attribute: str) -> BoxFacts:
     """Read the declared size and any hiding declaration from a style attribute.
-
-    Cached: marketing mail repeats the same style attribute on many cells and images.
 
     The last declaration of a property wins unless an earlier one is ``!important``.
     Plain attributes are split on ``;`` and ``:``. Attributes with comments, escapes,
     blocks, or a ``;`` inside a string or parentheses are tokenized with tinycss2. Reads at most
-    :data:`MAX_STYLE_ATTRIBUTE_CHARS` characters.
+    :data:`MAX_STYLE_ATTRIBUTE_CHARS` characters. Results are cached, because marketing mail
+    repeats the same style attribute on many cells and images.
     """
     style = style_attribute[:MAX_STYLE_ATTRIBUTE_CHARS]
+    if len(style) > MAX_CACHED_STYLE_CHARS:
+        return _box_facts(style)
+    return _cached_box_facts(style)
+
+
+def _box_facts(style: str) -> BoxFacts:
     if _plain_split_is_safe(style):
         state = _box_declarations_fast(style)
     else:
@@ -1159,3 +1172,7 @@ def box_facts(style_attribute: str) -> BoxFacts:
         height=_box_length(values, "height"),
         hidden=_hidden_reason(values),
     )
+
+
+_cached_style_references = lru_cache(maxsize=1024)(_style_references)
+_cached_box_facts = lru_cache(maxsize=4096)(_box_facts)

@@ -819,8 +819,8 @@ def clear_caches() -> None:
 
     for cached in (
         _css.read_stylesheet,
-        _css.box_facts,
-        _css.references_in_style_attribute,
+        _css._cached_box_facts,
+        _css._cached_style_references,
         _matcher_for,
         _unwrap.unwrap,
         _unwrap.embedded_destination,
