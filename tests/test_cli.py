@@ -308,3 +308,29 @@ def test_internal_error_is_one_line(capsys: pytest.CaptureFixture[str], monkeypa
     assert status == EXIT_ERROR
     assert err.count("internal error (ZeroDivisionError); please report it") == 2
     assert "Traceback" not in err
+
+
+def test_internal_error_in_mbox_goes_on(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from trackdetect import detect
+
+    calls = []
+
+    def flaky(raw: bytes, **kwargs: object) -> object:
+        calls.append(raw)
+        if len(calls) == 1:
+            raise ZeroDivisionError("simulated bug")
+        return detect(raw, **kwargs)  # type: ignore[arg-type]
+
+    box = tmp_path / "box.mbox"
+    message = CLEAN.read_bytes().replace(b"\r\n", b"\n")
+    box.write_bytes(
+        b"From a@b Mon Jan  1 00:00:00 2024\n" + message + b"\nFrom a@b Mon Jan  1 00:00:00 2024\n" + message
+    )
+    monkeypatch.setattr("trackdetect.cli.detect", flaky)
+    status = main(["--jsonl", "--mbox", str(box)])
+    captured = capsys.readouterr()
+    assert status == EXIT_ERROR
+    assert f"{box}#1: internal error (ZeroDivisionError)" in captured.err
+    assert [json.loads(line)["file"] for line in captured.out.splitlines()] == [f"{box}#2"]

@@ -241,7 +241,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in args.files:
         try:
             for name, raw in _messages(path, args.mbox):
-                report = detect(raw, recipients=args.recipient or None, options=options)
+                try:
+                    report = detect(raw, recipients=args.recipient or None, options=options)
+                except (TrackdetectError, KeyboardInterrupt):
+                    raise
+                except Exception as error:
+                    # A bug must not stop a run over a mailbox or many files, so it is one
+                    # line here and the traceback is logged with --debug.
+                    logging.getLogger(__name__).debug("internal error", exc_info=True)
+                    print(
+                        f"trackdetect: {name}: internal error ({type(error).__name__}); please report it",
+                        file=sys.stderr,
+                    )
+                    failed = True
+                    continue
                 if args.json:
                     print(report.to_json())
                 elif args.jsonl:
@@ -264,12 +277,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             failed = True
         except KeyboardInterrupt:
             return 130
-        except Exception as error:
-            # A bug must not stop a run over many files, so it is one line here and the
-            # traceback is logged with --debug.
-            logging.getLogger(__name__).debug("internal error", exc_info=True)
-            print(f"trackdetect: {path}: internal error ({type(error).__name__}); please report it", file=sys.stderr)
-            failed = True
     return EXIT_ERROR if failed else status
 
 
