@@ -1304,3 +1304,35 @@ def test_ping_has_no_link_text() -> None:
     finding = _only_finding_for(detect_html(html), "https://stats.example.net/p")
     assert "TD503" not in finding.codes
     assert finding.link_text is None
+
+
+@pytest.mark.parametrize(
+    ("location", "src"),
+    [
+        pytest.param("spacer2024.gif", "spacer2024.gif", id="relative"),
+        pytest.param("https://shop.example.com/mail/spacer2024.gif", "spacer2024.gif", id="absolute"),
+    ],
+)
+def test_mhtml_part_not_fetched(location: str, src: str) -> None:
+    # RFC 2557: a reference to the Content-Location of a part shows that part.
+    raw = (
+        "From: Maple & Moss <hello@shop.example.com>\n"
+        "To: ann.lee@example.org\n"
+        "Subject: Spring sale\n"
+        "MIME-Version: 1.0\n"
+        'Content-Type: multipart/related; boundary="rel"\n'
+        "Content-Location: https://shop.example.com/mail/\n"
+        "\n"
+        "--rel\n"
+        "Content-Type: text/html; charset=utf-8\n"
+        "\n"
+        f'<p>Hello</p><img src="{src}" width="600" height="20">\n'
+        "--rel\n"
+        "Content-Type: image/gif\n"
+        "Content-Transfer-Encoding: base64\n"
+        f"Content-Location: {location}\n"
+        "\n"
+        "R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7\n"
+        "--rel--\n"
+    )
+    assert detect(raw).findings == ()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import contextlib
 import email
 import email.errors
 import email.message
@@ -24,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import getaddresses
+from urllib.parse import urljoin
 
 from .report import Defect
 
@@ -423,6 +425,12 @@ def _read_part(
             parsed.inline_images[content_id.lower()] = image
         if location:
             parsed.inline_images[location.lower()] = image
+            base = _part_base(part, parsed)
+            if base is not None and not location.lower().startswith(("http://", "https://")):
+                # RFC 2557: a relative Content-Location names the part at that URL, so a
+                # reference to the resolved URL shows the part instead of fetching it.
+                with contextlib.suppress(ValueError):
+                    parsed.inline_images[urljoin(base, location).lower()] = image
     elif content_type == "message/rfc822":
         # compat32 leaves a message/rfc822 body as text when it could not parse it as a message.
         payload = part.get_payload()
