@@ -778,6 +778,16 @@ def test_fast_path_matches_tokenizer(declarations: list[str]) -> None:
         pytest.param("/* { */.b{background:url(b.png)}", "/* { */.b{background:url(b.png)}", id="brace-in-comment"),
         pytest.param(".a{color:red}.b{background:url(b.png)", ".b{background:url(b.png)", id="unclosed-block"),
         pytest.param("\u0130.a{color:red}.b{BACKGROUND:URL(b.png)}", ".b{BACKGROUND:URL(b.png)}", id="non-ascii-case"),
+        pytest.param(
+            ".hid{display:none}.hid{display:block}.x{color:red}",
+            ".hid{display:none}\n.hid{display:block}",
+            id="showing-rule-kept",
+        ),
+        pytest.param(
+            "@media screen{.hid{display:none}.hid{display:block}.x{color:red}}",
+            "@media screen{.hid{display:none}.hid{display:block}}",
+            id="showing-rule-kept-in-media",
+        ),
     ],
 )
 def test_relevant_kept(css: str, kept: str) -> None:
@@ -807,6 +817,9 @@ css_rule = st.sampled_from(
         "/* } { */",
         "@import url(https://t.example/s.css);",
         "@font-face{font-family:F;src:url(https://t.example/f.woff)}",
+        ".hid{display:block}",
+        "td.hid{visibility:visible;color:red}",
+        "#i{color:blue}",
         ".e{background:\\75 rl(https://t.example/e.gif)}",
         "blockquote .f{background:url(https://t.example/f.gif)}",
         ".g:hover{background:url(https://t.example/g.gif)}",
@@ -835,8 +848,13 @@ def test_relevant_keeps_every_reference(css: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(css_block, max_size=8).map("\n".join))
-def test_relevant_hidden_subset(css: str) -> None:
-    assert read_stylesheet(relevant_stylesheet(css)).hidden_classes <= read_stylesheet(css).hidden_classes
+def test_relevant_hiding_unchanged(css: str) -> None:
+    # Rules that show a hidden class again are kept too, so filtering changes no hiding.
+    filtered = read_stylesheet(relevant_stylesheet(css))
+    whole = read_stylesheet(css)
+    assert filtered.hidden_classes == whole.hidden_classes
+    assert filtered.hidden_ids == whole.hidden_ids
+    assert filtered.hidden_selectors == whole.hidden_selectors
 
 
 def test_long_style_not_cached() -> None:

@@ -168,27 +168,85 @@ def _any_between(offsets: list[int], start: int, end: int) -> bool:
     return index < len(offsets) and offsets[index] < end
 
 
+@dataclass(slots=True)
+class _Unit:
+    """A rule of a stylesheet, top-level or inside an ``@media`` block, while filtering."""
+
+    start: int
+    end: int
+    keep: bool
+    hiding: bool
+    """Kept for a hiding declaration: its class and id names make showing rules matter."""
+
+
+@dataclass(slots=True)
+class _Block:
+    """A top-level rule, or an ``@media`` block with its inner rules."""
+
+    start: int
+    end: int
+    units: list[_Unit]
+    body_start: int = -1
+    """Offset after the ``{`` of an ``@media`` block, or -1 for a plain rule."""
+
+
+_SELECTOR_NAME = re.compile(r"[.#](-?[_a-zA-Z][\w-]*)")
+
+
 def relevant_stylesheet(text: str) -> str:
     """Return only the rules of a stylesheet that can matter to detection.
 
     A rule matters when it may contain a reference (see ``may_contain_reference``) or a
-    hiding declaration. Marketing mail carries kilobytes of layout CSS that contains
-    neither, and tokenizing it with tinycss2 would cost more than the rest of the
-    detection. Top-level rules are kept or dropped whole, except ``@media`` blocks, which
-    keep only their rules that matter. Braces inside comments and strings are skipped.
+    hiding declaration, or when its selector names a class or id that a hiding rule names,
+    since it may show that element again. Marketing mail carries kilobytes of layout CSS
+    that matters for none of these, and tokenizing it with tinycss2 would cost more than the
+    rest of the detection. Top-level rules are kept or dropped whole, except ``@media``
+    blocks, which keep only their rules that matter. Braces inside comments and strings are
+    skipped.
     """
     text = text[:MAX_STYLESHEET_CHARS]
     marks = _Marks(text)
     if not marks.references and not marks.hiding:
         return ""
+    blocks = _stylesheet_blocks(text, marks)
+    # Names are read from the whole rule, so that rules nested in other at-rules count too;
+    # a colour such as #fff read as a name only keeps a few more rules.
+    hiding_rules = [text[unit.start : unit.end] for block in blocks for unit in block.units if unit.hiding]
+    hidden_names = {name for rule in hiding_rules for name in _SELECTOR_NAME.findall(rule)}
+    if hidden_names:
+        for block in blocks:
+            for unit in block.units:
+                rule = text[unit.start : unit.end]
+                if not unit.keep and any(name in hidden_names for name in _SELECTOR_NAME.findall(rule)):
+                    unit.keep = True
     kept: list[str] = []
+    for block in blocks:
+        inner = [text[unit.start : unit.end] for unit in block.units if unit.keep]
+        if not inner:
+            continue
+        if block.body_start == -1:
+            kept.append(inner[0])
+        else:
+            kept.append(f"{text[block.start : block.body_start]}{''.join(inner)}}}")
+    return "\n".join(kept)
+
+
+def _stylesheet_blocks(text: str, marks: _Marks) -> list[_Block]:
+    """Split a stylesheet into top-level rules and ``@media`` blocks, marking what matters."""
+    blocks: list[_Block] = []
     depth = 0
     start = 0
     media = False
     small_screen = False
     body_start = 0
     inner_start = 0
-    inner: list[str] = []
+    units: list[_Unit] = []
+
+    def unit(unit_start: int, unit_end: int) -> _Unit:
+        hiding = not small_screen and _any_between(marks.hiding, unit_start, unit_end)
+        keep = marks.relevant(unit_start, unit_end, hiding=not small_screen)
+        return _Unit(unit_start, unit_end, keep, hiding)
+
     for match in _TOP_LEVEL_TOKEN.finditer(text):
         token = match.group(0)
         if token == "{":
@@ -197,26 +255,24 @@ def relevant_stylesheet(text: str) -> str:
                 media = _MEDIA_PRELUDE.match(text, start, match.start()) is not None
                 small_screen = _SMALL_SCREEN.match(text, start, match.start()) is not None
                 body_start = inner_start = match.end()
-                inner = []
+                units = []
         elif token == "}" and depth > 0:
             depth -= 1
             if depth == 1 and media:
-                if marks.relevant(inner_start, match.end(), hiding=not small_screen):
-                    inner.append(text[inner_start : match.end()])
+                units.append(unit(inner_start, match.end()))
                 inner_start = match.end()
             elif depth == 0:
                 if media:
-                    if marks.relevant(inner_start, match.start(), hiding=not small_screen):
-                        inner.append(text[inner_start : match.start()])
-                    if inner:
-                        kept.append(f"{text[start:body_start]}{''.join(inner)}}}")
-                elif marks.relevant(start, match.end(), hiding=not small_screen):
-                    kept.append(text[start : match.end()])
+                    if text[inner_start : match.start()].strip():
+                        units.append(unit(inner_start, match.start()))
+                    blocks.append(_Block(start, match.end(), units, body_start))
+                else:
+                    blocks.append(_Block(start, match.end(), [unit(start, match.end())]))
                 start = match.end()
     # What follows the last closed rule, an unclosed block included, is kept whole.
     if text[start:].strip() and marks.relevant(start, len(text)):
-        kept.append(text[start:])
-    return "\n".join(kept)
+        blocks.append(_Block(start, len(text), [_Unit(start, len(text), True, False)]))
+    return blocks
 
 
 # --- Collecting references ---------------------------------------------------------------
