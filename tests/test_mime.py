@@ -948,3 +948,14 @@ def test_caller_message_not_changed() -> None:
     before = message["Content-Type"]
     detect(message)
     assert message["Content-Type"] == before
+
+
+def test_long_first_line_content_type_cut() -> None:
+    raw = (
+        "Content-Type: text/html; " + "a=b; " * 3_000 + "charset=utf-8\r\n"
+        "From: a@shop.example.com\r\nTo: ann.lee@example.org\r\n\r\n"
+        '<img src="https://t.example.net/o/8f3a2c9d71b4e6f0a1" width="1" height="1">'
+    )
+    report = detect(raw)
+    assert "header.too-long" in _defect_codes(report)
+    assert [finding.kind.value for finding in report.findings] == ["pixel"]
