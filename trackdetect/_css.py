@@ -209,8 +209,8 @@ def relevant_stylesheet(text: str) -> str:
     if not marks.references and not marks.hiding:
         return ""
     blocks = _stylesheet_blocks(text, marks)
-    # Names are read from the whole rule, so that rules nested in other at-rules count too;
-    # a colour such as #fff read as a name only keeps a few more rules.
+    # Names are read from the whole rule, so that rules nested in other at-rules count too.
+    # A colour such as #fff read as a name only keeps a few more rules.
     hiding_rules = [text[unit.start : unit.end] for block in blocks for unit in block.units if unit.hiding]
     hidden_names = {name for rule in hiding_rules for name in _SELECTOR_NAME.findall(rule)}
     if hidden_names:
@@ -709,7 +709,7 @@ class _Reader:
     hiding: dict[tuple[str, str], _Cascade] = field(default_factory=dict)
     scoped: dict[str, tuple[tuple[str, str], _Cascade]] = field(default_factory=dict)
     """Rules with a context (``.promo .hid``), by selector: their target and their own
-    cascade. ``hiding`` holds the cascade of the plain rules of each target."""
+    cascade. ``hiding`` contains the cascade of the plain rules of each target."""
 
     def read_rule_list(self, nodes: Iterable[ast.Node], scope: _Scope, depth: int) -> None:
         for node in nodes:

@@ -132,9 +132,8 @@ def parse_message(message: bytes | str | Message) -> ParsedMessage:
     """
     parsed = ParsedMessage()
     if isinstance(message, Message):
-        # NOTE: a caller's Message is read as it is, never changed, so overlong parameter
-        # fields in it are not cut; the standard library's quadratic parameter splitting
-        # then applies to each lookup.
+        # NOTE: a caller's Message is only read, never changed, so its overlong parameter
+        # fields are not cut. Each lookup of such a field then takes quadratic time.
         root = message
     else:
         raw = message if isinstance(message, bytes) else _text_to_bytes(message, parsed)
