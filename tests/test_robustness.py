@@ -452,6 +452,10 @@ LINEAR_CASES = [
     # Thousands of conditional comments that are never closed: the first one makes the rest
     # of the document, the pixel included, a comment.
     pytest.param('"<!--[if mso]><p>x" * 40_000 + "<p>end</p>"', 0, id="unclosed-conditional-comments"),
+    # SVG lets <style> and <a> nest, so each one's text would include all the others'.
+    pytest.param('"<svg>" + "<style>@media print{.a{background:url(x)}}" * 3_000', 1, id="svg-nested-styles"),
+    # (20,000 links exceed the cap on references, so the pixel after them is not judged.)
+    pytest.param('"<svg>" + \'<a href="https://x.example/1">xxxxxxxxxx\' * 20_000', 0, id="svg-nested-links"),
     # A refresh content of 300,000 spaces and nothing else.
     pytest.param('\'<meta http-equiv="refresh" content="\' + " " * 300_000 + \'">\'', 1, id="refresh-spaces"),
 ]

@@ -308,7 +308,7 @@ def _extract_into(
     for node in nodes:
         tag = (node.tag or "").lower()
         if tag == "style":
-            text = _css.relevant_stylesheet(_node_text(node))
+            text = _css.relevant_stylesheet(_own_text(node))
             if not text:
                 continue
             info = _css.read_stylesheet(text)
@@ -427,6 +427,37 @@ def _first_base(nodes: Iterable[Any]) -> str | None:
     return None
 
 
+def _link_text(node: Any) -> str:
+    """Return the start of a link's text, reading only as much of its subtree as needed.
+
+    SVG lets links nest, and the whole text of each link in a long chain would cost time
+    quadratic in the chain's length.
+    """
+    pieces: list[str] = []
+    total = 0
+    if isinstance(node, _SoupNode):
+        strings: Iterable[Any] = node._tag.strings
+    else:
+        strings = (child.text_content or "" for child in node.traverse(include_text=True) if child.tag == "-text")
+    for piece in strings:
+        pieces.append(str(piece))
+        total += len(pieces[-1])
+        if total > 2 * MAX_LINK_TEXT:
+            break
+    return "".join(pieces)
+
+
+def _own_text(node: Any) -> str:
+    """Return the text directly inside an element, without its child elements' text.
+
+    In SVG, a ``<style>`` can contain elements, so a chain of nested ones would otherwise
+    give each style sheet the text of all the others.
+    """
+    if hasattr(node, "text") and callable(node.text):
+        return str(node.text(deep=False) or "")
+    return "".join(str(piece) for piece in node._tag.find_all(string=True, recursive=False))
+
+
 def _node_text(node: Any) -> str:
     if hasattr(node, "text") and callable(node.text):
         return str(node.text(deep=True) or "")
@@ -453,7 +484,7 @@ def _read_element(
         href = attributes.get("href")
         ping = attributes.get("ping")
         if href or ping:
-            text = " ".join(_node_text(node).split())[:MAX_LINK_TEXT] if tag == "a" else (attributes.get("alt") or "")
+            text = " ".join(_link_text(node).split())[:MAX_LINK_TEXT] if tag == "a" else (attributes.get("alt") or "")
             if href:
                 _add(result, counter, href, base_href, tag, "href", part, "link", element_context, link_text=text)
             # A browser posts to each ping URL when the link is followed. The link text
