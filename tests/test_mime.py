@@ -959,3 +959,40 @@ def test_long_first_line_content_type_cut() -> None:
     report = detect(raw)
     assert "header.too-long" in _defect_codes(report)
     assert [finding.kind.value for finding in report.findings] == ["pixel"]
+
+
+def test_long_content_type_line_in_body_kept() -> None:
+    # Only header blocks are cut: a body line that looks like a long field stays whole.
+    line = (
+        "Content-Type: a; "
+        + "x" * 9_000
+        + ' --><img src="https://t.example.net/o/8f3a2c9d71b4e6f0a1" width=1 height=1>'
+    )
+    raw = (
+        "From: a@shop.example.com\r\nTo: ann.lee@example.org\r\nContent-Type: text/html\r\n\r\n"
+        f"<p>Hello</p><!--\r\n{line}\r\n"
+    )
+    report = detect(raw)
+    assert "header.too-long" not in _defect_codes(report)
+    assert [finding.kind.value for finding in report.findings] == ["pixel"]
+
+
+@pytest.mark.parametrize("eol", ["\r", "\n", "\r\n"], ids=["cr", "lf", "crlf"])
+def test_long_part_content_type_cut(eol: str) -> None:
+    raw = eol.join(
+        [
+            "From: a@shop.example.com",
+            "To: ann.lee@example.org",
+            'Content-Type: multipart/mixed; boundary="B"',
+            "",
+            "--B",
+            "Content-Type: text/html; " + "a=b; " * 3_000 + "charset=utf-8",
+            "",
+            '<img src="https://t.example.net/o/8f3a2c9d71b4e6f0a1" width="1" height="1">',
+            "--B--",
+            "",
+        ]
+    )
+    report = detect(raw)
+    assert "header.too-long" in _defect_codes(report)
+    assert [finding.kind.value for finding in report.findings] == ["pixel"]

@@ -22,6 +22,7 @@ import email.policy
 import logging
 import quopri
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import getaddresses
@@ -276,52 +277,138 @@ def _has_surrogates(text: str) -> bool:
 MAX_PARAMETER_HEADER = 8192
 """Characters kept of a Content-Type or Content-Disposition field; real ones are far shorter."""
 _PARAMETER_FIELD_NAMES = (b"content-type", b"content-disposition")
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)?")
+_FIELD_NAME = re.compile(rb"([!-9;-~]+)[ \t]*:")
+_BOUNDARY_PARAMETER = re.compile(rb"""boundary[ \t]*=[ \t]*(?:"([^"]*)"|([^;\s]+))""", re.I)
+# A line break that is not followed by a folded continuation line ends a field.
+_FIELD_END = re.compile(rb"\r\n(?![ \t])|\r(?![\n \t])|\n(?![ \t])")
 
 
 def _cut_parameter_fields(raw: bytes, parsed: ParsedMessage) -> bytes:
-    """Cut overlong Content-Type and Content-Disposition fields at a parameter boundary.
+    """Cut overlong Content-Type and Content-Disposition header fields at a parameter boundary.
 
     The standard library splits parameters by slicing the rest of the value again after each
     one, which is quadratic, and its parser already does so while reading a multipart: a
-    field of a million characters took seconds. Done on the raw bytes, before parsing, with
-    plain searches: a pattern anchored at every line start would cost more than the parse.
+    field of a million characters took seconds. Only header blocks are cut (the message's
+    and those after a declared boundary or inside an attached message), never body text.
     """
-    if len(raw) <= MAX_PARAMETER_HEADER:
+    if len(raw) <= MAX_PARAMETER_HEADER or not _may_hold_long_field(raw.lower()):
         return raw
-    # A leading line break lets the first line be found like the others; offsets shift by one.
-    lowered = b"\n" + raw.lower()
-    raw = b"\n" + raw
+    cuts: list[tuple[int, int, bytes]] = []
+    boundaries: set[bytes] = set()
+    _scan_headers_from(raw, 0, boundaries, cuts, parsed)
+    for start in _delimiter_line_starts(raw):
+        line = _LINE.match(raw, start)
+        if line is not None and line.group(0).rstrip(b"\r\n")[2:].rstrip(b" \t") in boundaries:
+            _scan_headers_from(raw, line.end(), boundaries, cuts, parsed)
+    if not cuts:
+        return raw
     pieces: list[bytes] = []
-    done = 1
-    position = -1
-    while True:
-        position = lowered.find(b"\ncontent-", position + 1)
-        if position == -1:
-            break
-        start = position + 1
-        name_end = lowered.find(b":", start, start + 40)
-        if name_end == -1 or lowered[start:name_end].rstrip(b" \t") not in _PARAMETER_FIELD_NAMES:
+    done = 0
+    for start, end, kept in sorted(cuts):
+        if start < done:
             continue
-        end = lowered.find(b"\n", start)
-        while end != -1 and raw[end + 1 : end + 2] in (b" ", b"\t"):
-            end = lowered.find(b"\n", end + 1)  # a folded continuation line
-        end = len(raw) if end == -1 else end
-        if end - start <= MAX_PARAMETER_HEADER:
-            position = end - 1
-            continue
-        kept = raw[start : start + MAX_PARAMETER_HEADER]
-        boundary = kept.rfind(b";")
-        kept = kept[:boundary] if boundary > 0 else kept
-        name = raw[start:name_end].decode("ascii", "replace")
-        parsed.defects.append(Defect("header.too-long", f"{name} field of {end - start} bytes was cut"))
         pieces.append(raw[done:start])
-        pieces.append(kept.rstrip(b"\r\n") + (b"\r" if raw[end - 1 : end] == b"\r" else b""))
+        pieces.append(kept)
         done = end
-        position = end - 1
-    if not pieces:
-        return raw[1:]
     pieces.append(raw[done:])
     return b"".join(pieces)
+
+
+def _delimiter_line_starts(raw: bytes) -> Iterator[int]:
+    """Yield the offset of each line that starts with "--", in order."""
+    if raw.startswith(b"--"):
+        yield 0
+    after_lf = raw.find(b"\n--")
+    after_cr = raw.find(b"\r--")
+    while after_lf != -1 or after_cr != -1:
+        if after_cr == -1 or (after_lf != -1 and after_lf < after_cr):
+            yield after_lf + 1
+            after_lf = raw.find(b"\n--", after_lf + 1)
+        else:
+            yield after_cr + 1
+            after_cr = raw.find(b"\r--", after_cr + 1)
+
+
+def _may_hold_long_field(lowered: bytes) -> bool:
+    """Tell cheaply whether some Content-Type or Content-Disposition may run past the limit."""
+    for name in _PARAMETER_FIELD_NAMES:
+        position = lowered.find(name)
+        while position != -1:
+            # Only a name at the start of a line can begin a field.
+            at_line_start = position == 0 or lowered[position - 1 : position] in (b"\r", b"\n")
+            if at_line_start:
+                # No end position: the look-ahead must see the character after a line break.
+                end = _FIELD_END.search(lowered, position)
+                if end is None or end.start() - position > MAX_PARAMETER_HEADER:
+                    return True
+            position = lowered.find(name, position + len(name))
+    return False
+
+
+def _scan_headers_from(
+    raw: bytes, start: int, boundaries: set[bytes], cuts: list[tuple[int, int, bytes]], parsed: ParsedMessage
+) -> None:
+    """Read the header block at ``start``, and those of attached messages right after it."""
+    for _ in range(MAX_DEPTH):
+        start, attached = _scan_header_block(raw, start, boundaries, cuts, parsed)
+        if not attached:
+            return
+
+
+def _scan_header_block(
+    raw: bytes, start: int, boundaries: set[bytes], cuts: list[tuple[int, int, bytes]], parsed: ParsedMessage
+) -> tuple[int, bool]:
+    """Read one header block from ``start``: note its boundary and cut overlong fields.
+
+    Returns the offset after the block and whether it declares message/rfc822, whose body
+    starts with another header block.
+    """
+    position = start
+    field_start = -1
+    field_name = b""
+    attached = False
+
+    def close(field_end: int) -> None:
+        nonlocal attached
+        if field_start < 0 or field_name not in _PARAMETER_FIELD_NAMES:
+            return
+        value = raw[field_start : min(field_end, field_start + MAX_PARAMETER_HEADER)]
+        if field_name == b"content-type":
+            found = _BOUNDARY_PARAMETER.search(value)
+            if found is not None:
+                boundaries.add((found.group(1) or found.group(2) or b"").rstrip(b" \t"))
+            attached = attached or value.lower().split(b":", 1)[-1].strip().startswith(b"message/rfc822")
+        if field_end - field_start > MAX_PARAMETER_HEADER:
+            field = raw[field_start:field_end]
+            ending = b"\r\n" if field.endswith(b"\r\n") else field[-1:] if field[-1:] in (b"\r", b"\n") else b""
+            kept = value[: value.rfind(b";")] if b";" in value else value
+            cuts.append((field_start, field_end, kept.rstrip(b"\r\n") + ending))
+            name = field_name.decode("ascii", "replace")
+            parsed.defects.append(Defect("header.too-long", f"{name} field of {field_end - field_start} bytes was cut"))
+
+    while position < len(raw):
+        line = _LINE.match(raw, position)
+        if line is None or line.end() == position:
+            break
+        content = line.group(0).rstrip(b"\r\n")
+        if content[:1] in (b" ", b"\t") and field_start >= 0:
+            position = line.end()  # a folded continuation line
+            continue
+        close(position)
+        field_start = -1
+        if not content:
+            position = line.end()
+            break  # the blank line that ends the block
+        named = _FIELD_NAME.match(content)
+        if named is None and not (position == 0 and content.startswith(b"From ")):
+            break  # not a header line: the body starts here
+        if named is not None:
+            field_start = position
+            field_name = named.group(1).lower()
+        position = line.end()
+    close(position)
+    return position, attached
 
 
 def _part_base(part: Message, parsed: ParsedMessage) -> str | None:
