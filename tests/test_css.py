@@ -867,3 +867,22 @@ def test_long_style_not_cached() -> None:
     assert references_in_style_attribute(long_style + "background:url(x.png)")[0].url == "x.png"
     after = (_css._cached_box_facts.cache_info().currsize, _css._cached_style_references.cache_info().currsize)
     assert after == before
+
+
+@pytest.mark.parametrize(
+    "css",
+    [
+        pytest.param(".\\61{display:none} .a{display:block}", id="escaped-name"),
+        pytest.param(".é{display:none} .é{display:block}", id="non-ascii-name"),
+        pytest.param(".--x{display:none} .--x{display:block}", id="double-dash-name"),
+        pytest.param(".a{display:block!important} .a{display:none", id="unclosed-trailing-rule"),
+        pytest.param(".a{opacity:-1}", id="negative-opacity"),
+        pytest.param(".a{opacity:.0}", id="opacity-dot-zero"),
+        pytest.param(".a{display:/**/none}", id="comment-in-value"),
+        pytest.param(".a{position:absolute;top:-11in}", id="offset-in-inches"),
+    ],
+)
+def test_relevant_same_hiding_as_whole(css: str) -> None:
+    filtered = read_stylesheet(relevant_stylesheet(css))
+    whole = read_stylesheet(css)
+    assert (filtered.hidden_classes, filtered.hidden_ids) == (whole.hidden_classes, whole.hidden_ids)

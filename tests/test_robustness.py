@@ -456,6 +456,8 @@ LINEAR_CASES = [
     pytest.param('"<svg>" + "<style>@media print{.a{background:url(x)}}" * 3_000', 1, id="svg-nested-styles"),
     # (20,000 links exceed the cap on references, so the pixel after them is not judged.)
     pytest.param('"<svg>" + \'<a href="https://x.example/1">xxxxxxxxxx\' * 20_000', 0, id="svg-nested-links"),
+    # A style sheet that is one unclosed string of escaped quotes.
+    pytest.param('"<style>" + "\\"" + "\\\\\\"" * 60_000 + "</style>"', 1, id="unclosed-css-string"),
     # A refresh content of 300,000 spaces and nothing else.
     pytest.param('\'<meta http-equiv="refresh" content="\' + " " * 300_000 + \'">\'', 1, id="refresh-spaces"),
 ]

@@ -131,15 +131,20 @@ def may_contain_reference(css: str) -> bool:
 # Marks looked for in the lower-cased text. The look-ahead lets the regular expression engine
 # skip quickly over characters that cannot start any alternative.
 _REFERENCE_MARK = re.compile(r"\\|url\(|image-set|@import")
+# Loose on purpose: a mark only keeps a rule for the real reader. "display:/**/none" must
+# pass, and so must an off-screen offset in large units ("top:-11in" is over 1,000 px).
 _HIDING_MARK = re.compile(
-    r"(?=[dvomc\-wh])(?:display\s*:\s*none|visibility\s*:|opacity\s*:\s*0|mso-hide|max-(?:height|width)\s*:\s*0|"
-    r"-\d{3,}|clip|\bwidth\s*:\s*0|\bheight\s*:\s*0)"
+    r"(?=[dvomc\-wh])(?:display\s*:[^;{}]*none|visibility\s*:|opacity\s*:\s*[-.0]|mso-hide|"
+    r"max-(?:height|width)\s*:\s*0|-\d{3,}|-\d+(?:\.\d*)?\s*(?:in|cm|pc)\b|clip|\bwidth\s*:\s*0|"
+    r"\bheight\s*:\s*0)"
 )
 # Hiding inside a small-screen @media block hides nothing on a desktop client, so such a
 # block is kept only for its references.
 _SMALL_SCREEN = re.compile(r"\s*@media[^{]*max-(?:device-)?width", re.I)
 _MEDIA_PRELUDE = re.compile(r"\s*@media\b", re.I)
-_TOP_LEVEL_TOKEN = re.compile(r"""/\*.*?(?:\*/|$)|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|[{}]""", re.S)
+# A string without its closing quote ends at the line break, as CSS reads it; requiring the
+# quote would let every quote of an unclosed string rescan the rest of the line.
+_TOP_LEVEL_TOKEN = re.compile(r"""/\*.*?(?:\*/|$)|"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?|[{}]""", re.S)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -190,7 +195,8 @@ class _Block:
     """Offset after the ``{`` of an ``@media`` block, or -1 for a plain rule."""
 
 
-_SELECTOR_NAME = re.compile(r"[.#](-?[_a-zA-Z][\w-]*)")
+# Class and id names as written, non-ASCII letters and "--x" included.
+_SELECTOR_NAME = re.compile(r"""[.#]([^\s.#:,>+~\[\](){}*;!'"=/\\]+)""")
 
 
 def relevant_stylesheet(text: str) -> str:
@@ -208,6 +214,10 @@ def relevant_stylesheet(text: str) -> str:
     marks = _Marks(text)
     if not marks.references and not marks.hiding:
         return ""
+    if "\\" in text and marks.hiding:
+        # An escaped name (".\61" is ".a") cannot be matched by its spelling, so a sheet
+        # with escapes and hiding rules is read whole.
+        return text
     blocks = _stylesheet_blocks(text, marks)
     # Names are read from the whole rule, so that rules nested in other at-rules count too.
     # A colour such as #fff read as a name only keeps a few more rules.
@@ -271,7 +281,8 @@ def _stylesheet_blocks(text: str, marks: _Marks) -> list[_Block]:
                 start = match.end()
     # What follows the last closed rule, an unclosed block included, is kept whole.
     if text[start:].strip() and marks.relevant(start, len(text)):
-        blocks.append(_Block(start, len(text), [_Unit(start, len(text), True, False)]))
+        hiding = _any_between(marks.hiding, start, len(text))
+        blocks.append(_Block(start, len(text), [_Unit(start, len(text), True, hiding)]))
     return blocks
 
 
