@@ -1336,3 +1336,52 @@ def test_mhtml_part_not_fetched(location: str, src: str) -> None:
         "--rel--\n"
     )
     assert detect(raw).findings == ()
+
+
+def _with_image_part(container: str, image_headers: str, html: str, outer: str = "") -> str:
+    return (
+        "From: Maple & Moss <hello@shop.example.com>\n"
+        "To: ann.lee@example.org\n"
+        "Subject: Spring sale\n"
+        "MIME-Version: 1.0\n"
+        f'Content-Type: {container}; boundary="b"\n'
+        f"{outer}"
+        "\n"
+        "--b\n"
+        "Content-Type: text/html; charset=utf-8\n"
+        "\n"
+        f"{html}\n"
+        "--b\n"
+        "Content-Type: image/gif\n"
+        "Content-Transfer-Encoding: base64\n"
+        f"{image_headers}"
+        "\n"
+        "R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7\n"
+        "--b--\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("container", "image_headers"),
+    [
+        pytest.param("multipart/related", f"Content-ID: <{PIXEL_URL}>\n", id="content-id-named-as-url"),
+        pytest.param("multipart/mixed", f"Content-Location: {PIXEL_URL}\n", id="location-outside-related"),
+    ],
+)
+def test_attached_image_does_not_hide_pixel(container: str, image_headers: str) -> None:
+    # Only a Content-Location inside a multipart/related stands for a URL (RFC 2557).
+    report = detect(_with_image_part(container, image_headers, f'<img src="{PIXEL_URL}" {TINY}>'))
+    assert [finding.url for finding in report.findings if finding.kind.value == "pixel"] == [PIXEL_URL]
+
+
+def test_relative_location_resolves_against_outer_base() -> None:
+    raw = _with_image_part(
+        "multipart/related",
+        "Content-Location: page/logo.png\n",
+        '<img src="logo.png" width="200" height="60">',
+        outer="Content-Location: https://shop.example.com/a/\n",
+    ).replace(
+        "Content-Type: text/html; charset=utf-8\n",
+        "Content-Type: text/html; charset=utf-8\nContent-Location: page/index.html\n",
+    )
+    assert detect(raw).findings == ()

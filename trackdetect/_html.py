@@ -182,9 +182,9 @@ class ExtractResult:
     hidden_selectors: list[_css.HiddenSelector] = field(default_factory=list)
     """Hiding rules that apply only in a context (``.promo .hid``), resolved on each tree."""
     hidden_nodes: dict[int, str] = field(default_factory=dict)
-    srcdocs_read: int = 0
-    """``<iframe srcdoc>`` documents read so far in this part, at any nesting level."""
     """Lexbor node ids that such a rule selects, with the rule's selector."""
+    srcdocs_taken: int = 0
+    """``<iframe srcdoc>`` documents taken for reading in this part, at any nesting level."""
 
 
 class _Node(Protocol):
@@ -351,9 +351,11 @@ def _extract_into(
     srcdocs: list[str] = []
     for node, tag in pending:
         _read_element(node, tag, base_href, part, context, result, counter)
-        if tag == "iframe" and result.srcdocs_read + len(srcdocs) < MAX_SRCDOCS:
+        if tag == "iframe" and result.srcdocs_taken < MAX_SRCDOCS:
             srcdoc = node.attributes.get("srcdoc")
             if srcdoc and "<" in srcdoc:
+                # Counted when taken, so frames waiting to be read count against the limit.
+                result.srcdocs_taken += 1
                 srcdocs.append(srcdoc)
 
     if depth < MAX_CONDITIONAL_DEPTH and "[if" in html:
@@ -375,7 +377,6 @@ def _extract_srcdoc(
 
     The frame is a document of its own: the style sheets of the page around it do not apply.
     """
-    result.srcdocs_read += 1
     outer = (result.hidden_classes, result.hidden_ids, result.hidden_selectors)
     result.hidden_classes, result.hidden_ids, result.hidden_selectors = frozenset(), frozenset(), []
     try:

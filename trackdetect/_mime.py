@@ -85,6 +85,11 @@ class ParsedMessage:
     inline_images: dict[str, InlineImage] = field(default_factory=dict)
     defects: list[Defect] = field(default_factory=list)
     is_email: bool = True
+    part_locations: set[str] = field(default_factory=set)
+    """Absolute Content-Location URLs, lower-cased, of the image parts of a multipart/related:
+    a reference to one shows the part (RFC 2557) and is never fetched."""
+    related_parts: dict[int, Message] = field(default_factory=dict)
+    """Parts directly inside a multipart/related, by ``id()``, kept alive while reading."""
     inherited_bases: dict[int, tuple[Message, str]] = field(default_factory=dict)
     """Base URL that a part without its own ``Content-Location`` takes from its enclosing
     multipart, by ``id()`` of the part. The part is kept with it, so that its id cannot be
@@ -412,9 +417,27 @@ def _scan_header_block(
 
 
 def _part_base(part: Message, parsed: ParsedMessage) -> str | None:
-    """Return the part's own base URL, or the one it takes from its enclosing multipart."""
+    """Return the part's base URL: its own Content-Location or Content-Base, resolved
+    against the base of its enclosing multipart when relative (RFC 2557), or that base."""
     inherited = parsed.inherited_bases.get(id(part))
-    return _content_base(part) or (inherited[1] if inherited is not None and inherited[0] is part else None)
+    outer = inherited[1] if inherited is not None and inherited[0] is part else None
+    own = _content_base(part)
+    if own is not None:
+        return own
+    if outer is not None:
+        relative = _relative_location(part)
+        if relative:
+            with contextlib.suppress(ValueError):
+                return urljoin(outer, relative)
+    return outer
+
+
+def _relative_location(part: Message) -> str | None:
+    """Return the part's Content-Location when it is a relative reference, or None."""
+    value = "".join(_header_text(part, "Content-Location").split()).strip("<>\"'")
+    if not value or len(value) > 2048 or ":" in value.split("/", 1)[0]:
+        return None  # absent, too long, or with a scheme such as cid: or http:
+    return value
 
 
 def _content_base(part: Message) -> str | None:
@@ -476,11 +499,14 @@ def _read_part(
             # The attached message's own parts are numbered under this part's path.
             return [(child, path or "1", depth + 1) for child in children if isinstance(child, Message)]
         base = _part_base(part, parsed)
-        if base is not None:
-            # RFC 2557: a multipart's Content-Location is the base of the parts inside it.
-            for child in children:
-                if isinstance(child, Message):
-                    parsed.inherited_bases[id(child)] = (child, base)
+        for child in children:
+            if not isinstance(child, Message):
+                continue
+            if base is not None:
+                # RFC 2557: a multipart's Content-Location is the base of the parts inside it.
+                parsed.inherited_bases[id(child)] = (child, base)
+            if content_type == "multipart/related":
+                parsed.related_parts[id(child)] = child
         return [
             (child, _child_path(path, index), depth + 1)
             for index, child in enumerate(children, start=1)
@@ -530,12 +556,10 @@ def _read_part(
             parsed.inline_images[content_id.lower()] = image
         if location:
             parsed.inline_images[location.lower()] = image
-            base = _part_base(part, parsed)
-            if base is not None and not location.lower().startswith(("http://", "https://")):
-                # RFC 2557: a relative Content-Location names the part at that URL, so a
-                # reference to the resolved URL shows the part instead of fetching it.
-                with contextlib.suppress(ValueError):
-                    parsed.inline_images[urljoin(base, location).lower()] = image
+            absolute = _part_base(part, parsed)
+            if absolute is not None and parsed.related_parts.get(id(part)) is part:
+                # RFC 2557: inside a multipart/related, a reference to this URL shows the part.
+                parsed.part_locations.add(absolute.lower())
     elif content_type == "message/rfc822":
         # compat32 leaves a message/rfc822 body as text when it could not parse it as a message.
         payload = part.get_payload()
