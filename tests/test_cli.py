@@ -334,3 +334,14 @@ def test_internal_error_in_mbox_goes_on(
     assert status == EXIT_ERROR
     assert f"{box}#1: internal error (ZeroDivisionError)" in captured.err
     assert [json.loads(line)["file"] for line in captured.out.splitlines()] == [f"{box}#2"]
+
+
+def test_render_error_is_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: object, **_kwargs: object) -> str:
+        raise KeyError("simulated rendering bug")
+
+    monkeypatch.setattr("trackdetect.cli.render_text", broken)
+    status = main([str(CLEAN), str(TRACKED)])
+    err = capsys.readouterr().err
+    assert status == EXIT_ERROR
+    assert err.count("internal error (KeyError); please report it") == 2

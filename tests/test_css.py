@@ -886,3 +886,7 @@ def test_relevant_same_hiding_as_whole(css: str) -> None:
     filtered = read_stylesheet(relevant_stylesheet(css))
     whole = read_stylesheet(css)
     assert (filtered.hidden_classes, filtered.hidden_ids) == (whole.hidden_classes, whole.hidden_ids)
+
+
+def test_scoped_selector_whitespace_shared() -> None:
+    assert read_stylesheet(".a  .x{display:none} .a .x{display:block}").hidden_selectors == ()

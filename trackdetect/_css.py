@@ -789,7 +789,9 @@ class _Reader:
             if target is not None:
                 # A selector with more than its last compound applies only inside some context.
                 scoped = len(_last_compound(part)) < len([t for t in part if not isinstance(t, ast.WhitespaceToken)])
-                targets.append((target, _selector_text(part, self.collector) if scoped else None))
+                # Whitespace is normalised, so that ".a  .x" and ".a .x" share one cascade.
+                selector = " ".join(_selector_text(part, self.collector).split()) if scoped else None
+                targets.append((target, selector))
         if not targets:
             return
         declarations = [

@@ -243,6 +243,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name, raw in _messages(path, args.mbox):
                 try:
                     report = detect(raw, recipients=args.recipient or None, options=options)
+                    if args.json:
+                        output = report.to_json()
+                    elif args.jsonl:
+                        output = json.dumps({"file": name, **report.to_dict()}, ensure_ascii=False)
+                    else:
+                        output = render_text(report, name, verbose=args.verbose)
                 except (TrackdetectError, KeyboardInterrupt):
                     raise
                 except Exception as error:
@@ -255,13 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
                     failed = True
                     continue
-                if args.json:
-                    print(report.to_json())
-                elif args.jsonl:
-                    record = {"file": name, **report.to_dict()}
-                    print(json.dumps(record, ensure_ascii=False))
-                else:
-                    print(render_text(report, name, verbose=args.verbose))
+                print(output)
                 if report.tracked:
                     status = EXIT_TRACKED
                 if any(defect.code == "mime.not-email" for defect in report.defects):
