@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 
 from trackdetect import Report, detect, detect_html
-from trackdetect._mime import ParsedMessage, parse_message
+from trackdetect._mime import MAX_PARAMETER_HEADER, ParsedMessage, parse_message
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FIXTURE_NAMES = sorted(path.name for path in FIXTURES.glob("*.eml"))
@@ -996,3 +996,36 @@ def test_long_part_content_type_cut(eol: str) -> None:
     report = detect(raw)
     assert "header.too-long" in _defect_codes(report)
     assert [finding.kind.value for finding in report.findings] == ["pixel"]
+
+
+def test_boundary_only_from_multipart() -> None:
+    # A boundary parameter on a text type declares nothing: its "parts" are body text.
+    pixel = '<img src="https://t.example.net/o/8f3a2c9d71b4e6f0a1" width="1" height="1">'
+    raw = (
+        "From: a@shop.example.com\r\nTo: ann.lee@example.org\r\n"
+        "Content-Type: text/html; boundary=zz\r\n\r\n<p>Hi</p>\r\n--zz\r\nContent-Type: x\r\n"
+        + "".join(f" <span>{number}</span>\r\n" for number in range(700))
+        + pixel
+    )
+    report = detect(raw)
+    assert "header.too-long" not in _defect_codes(report)
+    assert [finding.kind.value for finding in report.findings] == ["pixel"]
+
+
+def test_field_at_limit_not_cut() -> None:
+    field = "Content-Disposition: attachment; " + "a" * (MAX_PARAMETER_HEADER - 33)
+    raw = f"From: a@shop.example.com\r\n{field}\r\nContent-Type: text/html; " + "b=c; " * 3_000 + "\r\n\r\n<p>x</p>"
+    parsed = parse_message(raw.encode())
+    assert ("Content-Disposition", field.split(": ", 1)[1]) in parsed.headers
+
+
+def test_boundary_with_colon_scanned_once() -> None:
+    raw = (
+        'From: a@shop.example.com\nContent-Type: multipart/mixed; boundary="b:"\n\n'
+        + "--b:\n" * 3_000
+        + "Content-Type: text/html; "
+        + "x=y; " * 3_000
+    )
+    started = time.perf_counter()
+    detect(raw)
+    assert time.perf_counter() - started < 5.0

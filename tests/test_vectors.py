@@ -1313,8 +1313,9 @@ def test_ping_has_no_link_text() -> None:
         pytest.param("https://shop.example.com/mail/spacer2024.gif", "spacer2024.gif", id="absolute"),
     ],
 )
-def test_mhtml_part_not_fetched(location: str, src: str) -> None:
-    # RFC 2557: a reference to the Content-Location of a part shows that part.
+def test_mhtml_part_reference_is_content(location: str, src: str) -> None:
+    # A client may show the part with this Content-Location instead of fetching the URL, but
+    # a part of the message must never hide a tracker, so the reference is remote content.
     raw = (
         "From: Maple & Moss <hello@shop.example.com>\n"
         "To: ann.lee@example.org\n"
@@ -1335,7 +1336,9 @@ def test_mhtml_part_not_fetched(location: str, src: str) -> None:
         "R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7\n"
         "--rel--\n"
     )
-    assert detect(raw).findings == ()
+    report = detect(raw)
+    assert [finding.kind.value for finding in report.findings] == ["remote_content"]
+    assert not report.tracked
 
 
 def _with_image_part(container: str, image_headers: str, html: str, outer: str = "") -> str:
@@ -1384,4 +1387,5 @@ def test_relative_location_resolves_against_outer_base() -> None:
         "Content-Type: text/html; charset=utf-8\n",
         "Content-Type: text/html; charset=utf-8\nContent-Location: page/index.html\n",
     )
-    assert detect(raw).findings == ()
+    urls = [finding.url for finding in detect(raw).findings]
+    assert urls == ["https://shop.example.com/a/page/logo.png"]

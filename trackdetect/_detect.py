@@ -138,14 +138,6 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
 
     if parsed.headers:
         defects.extend(_unresolved_cids(references, parsed))
-    if parsed.part_locations:
-        # An image whose URL is the Content-Location of an image part of a multipart/related
-        # is shown from that part (RFC 2557), so the client fetches nothing.
-        references = [
-            reference
-            for reference in references
-            if reference.role != "resource" or reference.url.lower() not in parsed.part_locations
-        ]
 
     if len(references) > options.max_references:
         defects.append(
