@@ -890,3 +890,21 @@ def test_relevant_same_hiding_as_whole(css: str) -> None:
 
 def test_scoped_selector_whitespace_shared() -> None:
     assert read_stylesheet(".a  .x{display:none} .a .x{display:block}").hidden_selectors == ()
+
+
+@pytest.mark.parametrize(
+    "css",
+    [
+        pytest.param(".x{opacity:+0}", id="opacity-plus-zero"),
+        pytest.param(".x{opacity:/**/0}", id="opacity-comment"),
+        pytest.param(".x{display/**/:none}", id="comment-before-colon"),
+        pytest.param(".x{max-height:.0px}", id="max-height-dot-zero"),
+        pytest.param(".x{position:absolute;left:-1e3px}", id="exponent-offset"),
+        pytest.param("@media screen, (max-width:600px){.x{display:none}}", id="media-list-with-small"),
+        pytest.param("@media not all and (max-width:600px){.x{display:none}}", id="media-negated-small"),
+        pytest.param(".a{b:( } )} .x{display:none}", id="brace-in-parentheses"),
+    ],
+)
+def test_relevant_keeps_unusual_hiding(css: str) -> None:
+    assert read_stylesheet(relevant_stylesheet(css)).hidden_classes == read_stylesheet(css).hidden_classes
+    assert "x" in read_stylesheet(css).hidden_classes

@@ -131,20 +131,24 @@ def may_contain_reference(css: str) -> bool:
 # Marks looked for in the lower-cased text. The look-ahead lets the regular expression engine
 # skip quickly over characters that cannot start any alternative.
 _REFERENCE_MARK = re.compile(r"\\|url\(|image-set|@import")
-# Loose on purpose: a mark only keeps a rule for the real reader. "display:/**/none" must
-# pass, and so must an off-screen offset in large units ("top:-11in" is over 1,000 px).
+# Loose on purpose: a mark only keeps a rule for the real reader, so a keyword alone is
+# enough where the value can be written in many ways ("opacity:+0", "max-height:.0px",
+# "display/**/:none", "left:-1e3px", "top:-11in").
 _HIDING_MARK = re.compile(
-    r"(?=[dvomc\-wh])(?:display\s*:[^;{}]*none|visibility\s*:|opacity\s*:\s*[-.0]|mso-hide|"
-    r"max-(?:height|width)\s*:\s*0|-\d{3,}|-\d+(?:\.\d*)?\s*(?:in|cm|pc)\b|clip|\bwidth\s*:\s*0|"
-    r"\bheight\s*:\s*0)"
+    r"(?=[dvomc\-wh])(?:display[^;{}]{0,60}none|visibility|opacity|mso-hide|max-height|"
+    r"max-width[\s:/*]*[-+.0]|-\d{3,}|-[\d.]+\s*(?:in|cm|pc)\b|-[\d.]+e|clip|"
+    r"\bwidth[\s:/*]*[-+.0]|\bheight[\s:/*]*[-+.0])"
 )
 # Hiding inside a small-screen @media block hides nothing on a desktop client, so such a
-# block is kept only for its references.
-_SMALL_SCREEN = re.compile(r"\s*@media[^{]*max-(?:device-)?width", re.I)
+# block is kept only for its references. Only a single max-width query counts: a list
+# ("screen, (max-width:600px)") or a negation also applies to desktops.
+_SMALL_SCREEN = re.compile(
+    r"\s*@media\s+(?:only\s+)?(?:screen\s+and\s+)?\(\s*max-(?:device-)?width\s*:[^(),{};]*\)\s*$", re.I
+)
 _MEDIA_PRELUDE = re.compile(r"\s*@media\b", re.I)
 # A string without its closing quote ends at the line break, as CSS reads it; requiring the
 # quote would let every quote of an unclosed string rescan the rest of the line.
-_TOP_LEVEL_TOKEN = re.compile(r"""/\*.*?(?:\*/|$)|"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?|[{}]""", re.S)
+_TOP_LEVEL_TOKEN = re.compile(r"""/\*.*?(?:\*/|$)|"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?|[{}()]""", re.S)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -257,8 +261,17 @@ def _stylesheet_blocks(text: str, marks: _Marks) -> list[_Block]:
         keep = marks.relevant(unit_start, unit_end, hiding=not small_screen)
         return _Unit(unit_start, unit_end, keep, hiding)
 
+    parentheses = 0
     for match in _TOP_LEVEL_TOKEN.finditer(text):
         token = match.group(0)
+        if token == "(":
+            parentheses += 1
+            continue
+        if token == ")":
+            parentheses = max(0, parentheses - 1)
+            continue
+        if parentheses:
+            continue  # a brace inside parentheses belongs to the value, as CSS reads it
         if token == "{":
             depth += 1
             if depth == 1:
