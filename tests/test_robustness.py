@@ -447,7 +447,7 @@ _PIXEL_TAG = '<img src="https://t.example.net/o/8f3a2c9d71b4e6f0a1" width="1" he
 # Each document would take minutes with a pattern that rescans the rest of the text.
 LINEAR_CASES = [
     # More than 25,000 tags sends the document to the fallback parser, and one start tag
-    # holds 300,000 spaces before its ">".
+    # contains 300,000 spaces before its ">".
     pytest.param('"<p>x</p>" * 26_000 + "<div" + " " * 300_000 + ">"', 1, id="fallback-long-start-tag"),
     # Thousands of conditional comments that are never closed: the first one makes the rest
     # of the document, the pixel included, a comment.

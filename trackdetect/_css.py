@@ -146,7 +146,7 @@ _SMALL_SCREEN = re.compile(
     r"\s*@media\s+(?:only\s+)?(?:screen\s+and\s+)?\(\s*max-(?:device-)?width\s*:[^(),{};]*\)\s*$", re.I
 )
 _MEDIA_PRELUDE = re.compile(r"\s*@media\b", re.I)
-# A string without its closing quote ends at the line break, as CSS reads it; requiring the
+# A string without its closing quote ends at the line break, as CSS reads it. Requiring the
 # quote would let every quote of an unclosed string rescan the rest of the line.
 _TOP_LEVEL_TOKEN = re.compile(r"""/\*.*?(?:\*/|$)|"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?|[{}()]""", re.S)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
