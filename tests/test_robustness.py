@@ -383,10 +383,18 @@ print(json.dumps({
 
 @pytest.fixture(scope="module")
 def huge_message_run() -> dict[str, Any]:
+    return _run_child(_HUGE_SCRIPT)
+
+
+def _run_child(script: str, *arguments: str) -> dict[str, Any]:
+    """Run a script in a fresh interpreter and return the JSON it prints.
+
+    A regression then fails after HUGE_TIMEOUT seconds instead of stalling the whole run.
+    """
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     try:
         completed = subprocess.run(
-            [sys.executable, "-c", _HUGE_SCRIPT],
+            [sys.executable, "-c", script, *arguments],
             capture_output=True,
             text=True,
             cwd=ROOT,
@@ -395,7 +403,7 @@ def huge_message_run() -> dict[str, Any]:
             check=False,
         )
     except subprocess.TimeoutExpired:
-        pytest.fail(f"detect() on a 20 MiB message did not finish within {HUGE_TIMEOUT} s")
+        pytest.fail(f"the child interpreter did not finish within {HUGE_TIMEOUT} s")
     assert completed.returncode == 0, completed.stderr[-2000:]
     result: dict[str, Any] = json.loads(completed.stdout)
     return result
@@ -474,21 +482,7 @@ print(json.dumps({"elapsed": time.perf_counter() - started, "pixels": len(report
 
 @pytest.mark.parametrize(("expression", "pixels"), LINEAR_CASES)
 def test_pathological_markup_linear(expression: str, pixels: int) -> None:
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    try:
-        completed = subprocess.run(
-            [sys.executable, "-c", _LINEAR_SCRIPT, expression, _PIXEL_TAG],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=environment,
-            timeout=HUGE_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"detect_html() did not finish within {HUGE_TIMEOUT} s")
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    result = json.loads(completed.stdout)
+    result = _run_child(_LINEAR_SCRIPT, expression, _PIXEL_TAG)
     assert result["pixels"] == pixels
     assert result["elapsed"] < 30.0
 
@@ -521,21 +515,7 @@ print(json.dumps({
 @pytest.mark.parametrize("shape", ["single", "multipart"])
 def test_long_content_type_linear(shape: str) -> None:
     # 300,000 parameters (9 MB): the standard library's parameter splitting is quadratic.
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    try:
-        completed = subprocess.run(
-            [sys.executable, "-c", _LONG_HEADER_SCRIPT, shape],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=environment,
-            timeout=HUGE_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"detect() did not finish within {HUGE_TIMEOUT} s")
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    result = json.loads(completed.stdout)
+    result = _run_child(_LONG_HEADER_SCRIPT, shape)
     assert result["pixels"] == 1
     assert "header.too-long" in result["defects"]
     assert result["elapsed"] < 30.0

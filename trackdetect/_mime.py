@@ -312,11 +312,11 @@ def _cut_parameter_fields(raw: bytes, parsed: ParsedMessage) -> bytes:
         return raw
     pieces: list[bytes] = []
     done = 0
-    for start, end, kept in sorted(cuts):
+    for start, end, shortened in sorted(cuts):
         if start < done:
             continue
         pieces.append(raw[done:start])
-        pieces.append(kept)
+        pieces.append(shortened)
         done = end
     pieces.append(raw[done:])
     return b"".join(pieces)
@@ -394,8 +394,8 @@ def _scan_header_block(
         if len(raw[field_start:field_end].rstrip(b"\r\n")) > MAX_PARAMETER_HEADER:
             field = raw[field_start:field_end]
             ending = field[len(field.rstrip(b"\r\n")) :]
-            kept = value[: value.rfind(b";")] if b";" in value else value
-            cuts.append((field_start, field_end, kept.rstrip(b"\r\n") + ending))
+            shortened = value[: value.rfind(b";")] if b";" in value else value
+            cuts.append((field_start, field_end, shortened.rstrip(b"\r\n") + ending))
             name = field_name.decode("ascii", "replace")
             parsed.defects.append(Defect("header.too-long", f"{name} field of {field_end - field_start} bytes was cut"))
 
