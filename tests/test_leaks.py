@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trackdetect._leaks import (
+    _HASHES,
     ENCODINGS,
     HASH_ALGORITHMS,
     MAX_ADDRESSES,
@@ -433,3 +434,56 @@ def test_hex_probe_uses_lowered_spelling() -> None:
     # KELVIN SIGN lowers to "k" in one byte, so the lowered spelling's hex form is shorter.
     matcher = AddressMatcher(["\u212aate@b.io"])
     assert [leak.encoding for leak in matcher.find("https://t.example.net/o?x=6b61746540622e696f")] == ["hex"]
+
+
+def _matrix_urls() -> list[str]:
+    return [
+        template.format(token=encode(address, encoding))
+        for address in ADDRESSES
+        for encoding in ENCODINGS
+        for template, _position in POSITIONS.values()
+    ]
+
+
+def test_clear_of_never_clears_a_url_with_a_match() -> None:
+    urls = [*_matrix_urls(), *NEGATIVE_URLS]
+    clear = MATCHER.clear_of(urls)
+    assert clear <= set(urls)
+    assert [url for url in clear if MATCHER.find(url)] == []
+    # Each matrix URL holds a form of an address, so none of them may be cleared.
+    assert clear.isdisjoint(_matrix_urls())
+
+
+def test_clear_of_clears_every_url_of_a_message_without_any_form() -> None:
+    urls = [
+        "https://www.example.com/products/shoes?utm_source=news&utm_medium=email",
+        "https://click.example.net/ls/click?upn=u001.Zm9vYmFyYmF6cXV4&c=%2Fhome",
+        "https://img.example.net/logo.png",
+        "https://t.example.net/o/0123456789ab",
+    ]
+    assert MATCHER.clear_of(urls) == frozenset(urls)
+
+
+def test_clear_of_leaves_only_suspect_urls_to_find() -> None:
+    digest = encode(ADDRESSES[0], "sha256")
+    plain = "https://www.example.com/products/shoes"
+    escaped = "https://www.example.com/search?q=caf%C3%A9"
+    hashed = f"https://t.example.net/o?h={digest}"
+    named = f"https://t.example.net/o?e={ADDRESSES[1]}"
+    assert MATCHER.clear_of([plain, escaped, hashed, named]) == {plain}
+
+
+@pytest.mark.parametrize("urls", [[], [None, 42, ""], ["https://t.example.net/o?e=john.doe+news@example.com"]])
+def test_clear_of_without_addresses_or_urls(urls: list[object]) -> None:
+    assert AddressMatcher([]).clear_of(urls) == {url for url in urls if isinstance(url, str) and url}  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(url_like, max_size=6))
+def test_clear_of_agrees_with_find(urls: list[str]) -> None:
+    for url in MATCHER.clear_of(urls):
+        assert MATCHER.find(url) == ()
+
+
+def test_every_listed_algorithm_has_a_constructor() -> None:
+    assert set(_HASHES) == set(HASH_ALGORITHMS)
