@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import warnings
 
 import pytest
 import tldextract
 
-from trackdetect._urls import registered_domain, split_url
+from trackdetect._urls import _BASE64_AT, find_address, registered_domain, split_url
 
 HOSTS = [
     "mail.example.co.uk",
@@ -61,3 +62,38 @@ def test_split_url_idna_host() -> None:
     parts = split_url("https://bücher.example/a?b=1")
     assert parts is not None
     assert (parts.host, parts.domain) == ("xn--bcher-kva.example", "xn--bcher-kva.example")
+
+
+def test_every_encoded_at_sign_passes_the_base64_screen() -> None:
+    # find_address decodes only base64 runs that hold one of the character pairs an "@"
+    # turns into. Every alignment with every neighbouring byte must yield such a pair.
+    missed = []
+    for alignment in range(3):
+        for neighbour in range(256):
+            for other in (0, 0x2E, 0x7A, 0xFF):
+                group = [neighbour, other, other]
+                group[alignment] = 0x40
+                for encoded in (base64.b64encode(bytes(group)), base64.urlsafe_b64encode(bytes(group))):
+                    if not _BASE64_AT.search(encoded.decode("ascii")):
+                        missed.append((alignment, neighbour, other))
+    assert missed == []
+
+
+@pytest.mark.parametrize("prefix", [b"", b"=", b"\x00\xff", b"id:\x10", b"\x01\x02\x03\x04"])
+@pytest.mark.parametrize("address", ["jane.doe@example.com", "a@b.io", "Q+A_user@mail.example.org"])
+def test_find_address_reads_base64_at_every_alignment(prefix: bytes, address: str) -> None:
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        token = encode(prefix + address.encode("ascii") + b"&x=1").decode("ascii")
+        assert find_address(f"https://t.example.net/o?d={token}") == (address.lower(), "base64")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://t.example.net/o?d=QWxwaGFCZXRhR2FtbWFEZWx0YQ",  # base64 of text without "@"
+        "https://t.example.net/o?h=4a6f686e2e446f65",  # hex of text without "@"
+        "https://t.example.net/o/0123456789abcdef0123456789abcdef",
+    ],
+)
+def test_find_address_finds_nothing_without_an_address(url: str) -> None:
+    assert find_address(url) is None

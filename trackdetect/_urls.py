@@ -386,6 +386,10 @@ _ADDRESS = re.compile(
 _HEX_RUN = re.compile(r"(?:[0-9a-fA-F]{2}){6,128}")
 _HEX_ONLY = re.compile(r"[0-9a-fA-F]+")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_\-]{12,512}={0,2}")
+# The base64 characters that an "@" (0x40) turns into, at each of the three byte positions of
+# a group: "Q" then 0-15; 4, 20, 36 or 52 then 0-3; a value of 1 modulo 4 then 0. A run without
+# one of these pairs cannot decode to an address at any alignment.
+_BASE64_AT = re.compile(r"Q[A-P]|[EUk0][A-D]|[BFJNRVZdhlptx159]A")
 
 
 @lru_cache(maxsize=4096)
@@ -402,10 +406,11 @@ def find_address(url: str) -> tuple[str, str] | None:
             match = _ADDRESS.search(candidate)
             if match:
                 return match.group(0).lower(), "plain"
-    for match in _HEX_RUN.finditer(decoded):
+    # 0x40 is "@": a hex run without "40" cannot decode to an address.
+    for match in _HEX_RUN.finditer(decoded) if "40" in decoded else ():
         run = match.group(0)
         if "40" not in run:
-            continue  # 0x40 is "@": without it the run cannot decode to an address.
+            continue
         try:
             value = bytes.fromhex(run).decode("utf-8")
         except ValueError:
@@ -413,10 +418,12 @@ def find_address(url: str) -> tuple[str, str] | None:
         found = _ADDRESS.search(value) if "@" in value else None
         if found:
             return found.group(0).lower(), "hex"
-    for match in _BASE64_RUN.finditer(decoded):
+    for match in _BASE64_RUN.finditer(decoded) if _BASE64_AT.search(decoded) else ():
         run = match.group(0)
         if _HEX_ONLY.fullmatch(run) or run.isdigit() or run.islower() or run.isupper():
             continue  # Base64 of text mixes cases; hex and one-case runs are other tokens.
+        if not _BASE64_AT.search(run):
+            continue
         found_address = _address_in_base64(run)
         if found_address:
             return found_address, "base64"
