@@ -270,6 +270,9 @@ class _UrlFacts:
     listed_parameters: list[tuple[str, str]]
 
 
+_JUDGED_ROLES = ("resource", "link", "refresh")
+
+
 class _Judge:
     """Runs the rules over every reference of one message and decides each finding's kind."""
 
@@ -290,6 +293,8 @@ class _Judge:
         self.link_rules = tuple(r for r in RULES if "link" in r.roles and options.rule_enabled(r.code))
         self.url_counts = Counter(ref.url for ref in references if ref.role == "resource")
         self._facts: dict[tuple[str, str, bool], _UrlFacts | None] = {}
+        # One search over all the URLs clears most of them; an unwrapped URL is searched alone.
+        self._leak_free = matcher.clear_of(ref.url for ref in references if ref.role in _JUDGED_ROLES)
         self.visible_folders = {_folder(ref.url) for ref in references if ref.role == "resource" and not ref.hidden}
 
     def run(self) -> list[Finding]:
@@ -298,7 +303,7 @@ class _Judge:
         for reference in self.references:
             if reference.role == "base" and self.options.rule_enabled(BASE_URL.code):
                 findings.append(_base_finding(reference))
-            if reference.role not in ("resource", "link", "refresh"):
+            if reference.role not in _JUDGED_ROLES:
                 continue
             built = self._subject(reference, findings)
             if built is not None:
@@ -413,7 +418,7 @@ class _Judge:
 
         # Only the judged URL is searched: a proxy or security wrapper around it belongs to
         # the recipient's own provider, which already has the address.
-        leaks = self.matcher.find(judged)
+        leaks = () if judged in self._leak_free else self.matcher.find(judged)
         address = None if leaks or ("@" not in judged and len(judged) < 40) else find_address(judged)
 
         blocklist = self.options.blocklist
@@ -441,6 +446,9 @@ class _Judge:
         judge is None.
         """
         chain = _unwrap.unwrap_chain(reference.url)
+        if len(chain) == 1 and chain[0][1] is None:
+            # Nothing wraps the link: no hops to name, and the URL itself is judged.
+            return chain[0][0], []
         hops: list[Hop] = []
         judged: str | None = None
         for position, (url, step) in enumerate(chain):
