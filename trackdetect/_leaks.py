@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 __all__ = [
     "ENCODINGS",
@@ -121,7 +122,6 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,30}:")
 _LAYER_SEPARATOR = "\n"
 """Separator between the URL's decoded layers. No needle contains it, so no match spans two."""
 
-_URL_SAFE = str.maketrans("+/", "-_")
 
 _Spans = dict[tuple[int, str], tuple[int, int]]
 """The URL span first found for each (address index, encoding) pair."""
@@ -144,9 +144,12 @@ class LeakMatch:
     """The matched part of the URL as written, percent escapes included, cut to 200 characters."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Needle:
-    """One searched form of one address."""
+class _Needle(NamedTuple):
+    """One searched form of one address.
+
+    A named tuple rather than a dataclass: a matcher builds about fifty of them per address,
+    and a tuple is built several times faster.
+    """
 
     text: str
     address_index: int
@@ -515,7 +518,8 @@ def _usable_address(item: object) -> str | None:
     local_part, at, domain = address.rpartition("@")
     if not at or not local_part or not domain:
         return None
-    if any(char.isspace() or not char.isprintable() for char in address):
+    # The space is the only character that is both printable and whitespace.
+    if " " in address or not address.isprintable():
         return None
     return address
 
@@ -586,7 +590,7 @@ def _base64_needles(as_given: str, normalized: str, index: int) -> list[_Needle]
             padding = len(standard) - len(unpadded)
             encoding = f"{algorithm}-base64"
             needles.append(_Needle(unpadded, index, encoding, padding=padding))
-            url_safe = unpadded.translate(_URL_SAFE)
+            url_safe = _url_safe(unpadded)
             if url_safe != unpadded:
                 needles.append(_Needle(url_safe, index, encoding, padding=padding))
     return needles
@@ -612,9 +616,9 @@ def _address_base64_needles(data: bytes, index: int) -> list[_Needle]:
         tail = encoded[last:] if shift == 0 else ""
         padding = (3 - len(data) % 3) % 3 if shift == 0 else 0
         needles.append(_Needle(core, index, "base64", tail, padding))
-        url_safe = core.translate(_URL_SAFE)
+        url_safe = _url_safe(core)
         if url_safe != core:
-            needles.append(_Needle(url_safe, index, "base64url", tail.translate(_URL_SAFE), padding))
+            needles.append(_Needle(url_safe, index, "base64url", _url_safe(tail), padding))
     return needles
 
 
@@ -654,6 +658,11 @@ _HASHES = {
 
 def _unique(first: str, second: str) -> tuple[str, ...]:
     return (first,) if first == second else (first, second)
+
+
+def _url_safe(text: str) -> str:
+    # Two replacements take a fraction of the time of str.translate on such short text.
+    return text.replace("+", "-").replace("/", "_")
 
 
 def _build_haystack(url: str) -> _Haystack:
