@@ -197,7 +197,7 @@ def _unresolved_cids(references: Sequence[Reference], parsed: ParsedMessage) -> 
     """Return a defect for each ``cid:`` reference that names no part of the message (RFC 2392)."""
     missing = []
     for reference in references:
-        if not reference.url.lower().startswith("cid:"):
+        if reference.url[:4].lower() != "cid:":
             continue
         content_id = unquote(reference.url[4:]).strip().strip("<>").lower()
         if content_id not in parsed.inline_images:

@@ -90,18 +90,29 @@ class ParsedMessage:
     multipart, by ``id()`` of the part. The part is kept with it, so that its id cannot be
     reused by another object while the message is read."""
 
+    _index: tuple[list[tuple[str, str]], dict[str, list[str]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """Values by lower-cased name, with the header list they were read from."""
+
     def header(self, name: str) -> str | None:
         """Return the first value of a top-level header, decoded, or None."""
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        values = self._values_by_name().get(name.lower())
+        return values[0] if values else None
 
     def header_values(self, name: str) -> list[str]:
         """Return every value of a top-level header, decoded."""
-        wanted = name.lower()
-        return [value for key, value in self.headers if key.lower() == wanted]
+        return list(self._values_by_name().get(name.lower(), ()))
+
+    def _values_by_name(self) -> dict[str, list[str]]:
+        # Detection asks for a dozen headers, so the names are lower-cased once. The index is
+        # rebuilt if ``headers`` was replaced since.
+        if self._index is None or self._index[0] is not self.headers:
+            index: dict[str, list[str]] = {}
+            for key, value in self.headers:
+                index.setdefault(key.lower(), []).append(value)
+            self._index = (self.headers, index)
+        return self._index[1]
 
     def addresses(self, *names: str) -> list[str]:
         """Return the addresses found in the named headers, as written, in order, without repeats."""
