@@ -46,9 +46,11 @@ _TEXT_URL = re.compile(r"""(?i)\b(?:https?://|www\.)[^\s<>"'\])}]{3,4000}""")
 _TRAILING_PUNCTUATION = ".,;:!?'\")]}>"
 _RECEIPT_HEADERS = ("Disposition-Notification-To", "Return-Receipt-To", "X-Confirm-Reading-To")
 _RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To")
+# The look-ahead lets the engine pass over characters that start no alternative.
 _UNSUBSCRIBE = re.compile(
-    r"unsub|opt[-_ ]?out|optout|abmelden|abbestellen|d[ée]sinscri|d[ée]sabonn|desuscrib|cancelar.{0,12}inscri|"
-    r"manage.{0,12}(?:preferences|subscription)|email[-_ ]?preferences|preference[-_ ]?cent|/prefs?\b",
+    r"(?=[uoadcmep/])(?:unsub|opt[-_ ]?out|optout|abmelden|abbestellen|d[ée]sinscri|d[ée]sabonn|desuscrib|"
+    r"cancelar.{0,12}inscri|manage.{0,12}(?:preferences|subscription)|email[-_ ]?preferences|"
+    r"preference[-_ ]?cent|/prefs?\b)",
     re.I,
 )
 _SPACER_NAME = re.compile(
@@ -682,11 +684,17 @@ def _judge_resource(subject: Subject, codes: set[str]) -> tuple[Kind | None, Con
     return Kind.REMOTE_CONTENT, Confidence.LOW
 
 
+# Every code after the unsubscribe test below that can make a link tracked.
+_LINK_TRACKING_CODES = frozenset({"TD302", "TD304", "TD402", "TD404", "TD501", "TD502", "TD701", "TD702"})
+
+
 def _judge_link(subject: Subject, codes: set[str]) -> tuple[Kind | None, Confidence]:
     """Decide whether a link is tracked from the rules that fired on it."""
     reference = subject.reference
     if "TD303" in codes or "TD505" in codes:
         return Kind.TRACKED_LINK, Confidence.HIGH
+    if not codes & _LINK_TRACKING_CODES:
+        return None, Confidence.LOW
     if _UNSUBSCRIBE.search(subject.url) or _UNSUBSCRIBE.search(reference.link_text or ""):
         # Unsubscribe and preference links must identify the subscriber to work at all.
         return None, Confidence.LOW

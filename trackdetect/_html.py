@@ -136,7 +136,9 @@ _CONDITIONAL_CLOSE = re.compile(r"<!\[endif\]-->", re.I)
 # Written so that no two adjacent parts can take the same characters: a content value of
 # many spaces must fail in linear time.
 _REFRESH_URL = re.compile(r"^\s*(?:[\d.]+\s*)?[;,]\s*(?:url\s*=\s*)?['\"]?([^'\"\s][^'\"]*)", re.I)
-_HIDING_HINT = re.compile(r"none|hidden|opacity|mso-hide|max-height|max-width|-\d{3}|clip|:\s*0", re.I)
+_HIDING_HINT = re.compile(
+    r"(?=[nhomc:\-])(?:none|hidden|opacity|mso-hide|max-height|max-width|-\d{3}|clip|:\s*0)", re.I
+)
 _ASCII_DIGITS = frozenset("0123456789")
 _ASCII_WHITESPACE = " \t\n\f\r"
 
