@@ -886,3 +886,23 @@ def test_inxmail_short_path_shape(url: str, tracked: bool) -> None:
     report = detect_html(f'<a href="{url}">Read more</a>')
     vendors = [finding.vendor for finding in report.by_kind("tracked_link")]
     assert (vendors == ["Inxmail"]) is tracked
+
+
+def test_judged_key_covers_every_field_but_the_place() -> None:
+    # References equal in their key are judged once, so the key must hold every field the
+    # rules can read: all of them except the MIME part and the document position.
+    from dataclasses import fields
+
+    from trackdetect._detect import _judged_key
+    from trackdetect._html import Reference
+
+    names = [field.name for field in fields(Reference) if field.name not in ("part", "index")]
+    reference = Reference(**{field.name: f"value {field.name}" for field in fields(Reference)})  # type: ignore[arg-type]
+    assert _judged_key(reference) == tuple(f"value {name}" for name in names)
+
+
+def test_repeated_link_reported_once_at_its_first_place() -> None:
+    link = "https://click.example.net/c/0123456789abcdef0123/AbCdEfGhIjKlMnOpQrSt"
+    html = "".join(f'<p><a href="{link}">Shop now</a></p>' for _ in range(3))
+    found = [finding for finding in detect_html(html).findings if finding.url == link]
+    assert [(finding.kind.value, finding.location.index) for finding in found] == [("tracked_link", 1)]

@@ -302,11 +302,18 @@ class _Judge:
     def run(self) -> list[Finding]:
         findings: list[Finding] = []
         subjects: list[tuple[Subject, list[Hop]]] = []
+        judged: set[tuple[object, ...]] = set()
         for reference in self.references:
             if reference.role == "base" and self.options.rule_enabled(BASE_URL.code):
                 findings.append(_base_finding(reference))
             if reference.role not in _JUDGED_ROLES:
                 continue
+            # A reference that repeats an earlier one in all but its place would give the same
+            # findings, which _dedupe() drops for the earlier ones: one logo linked three times.
+            key = _judged_key(reference)
+            if key in judged:
+                continue
+            judged.add(key)
             built = self._subject(reference, findings)
             if built is not None:
                 subjects.append(built)
@@ -587,6 +594,24 @@ class _Judge:
             leak=Leak(leak.address, leak.encoding, leak.position, subject.parts.domain),
             link_text=subject.reference.link_text,
         )
+
+
+def _judged_key(reference: Reference) -> tuple[object, ...]:
+    """Return every field of a reference that the rules may read: all but its part and index."""
+    return (
+        reference.url,
+        reference.element,
+        reference.attribute,
+        reference.role,
+        reference.width,
+        reference.height,
+        reference.hidden,
+        reference.event,
+        reference.link_text,
+        reference.context,
+        reference.classes,
+        reference.declared,
+    )
 
 
 def _folder(url: str) -> str:

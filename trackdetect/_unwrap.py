@@ -132,6 +132,9 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _has_control_chars(text: str) -> bool:
+    if text.isascii():
+        # In ASCII the control characters are exactly the unprintable ones; this is faster.
+        return not text.isprintable()
     return _CONTROL_CHARS.search(text) is not None
 
 
