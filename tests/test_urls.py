@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import warnings
+from urllib.parse import urlsplit
 
 import pytest
 import tldextract
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from trackdetect._urls import _BASE64_AT, find_address, registered_domain, split_url
+from trackdetect._urls import _BASE64_AT, _split_simple, find_address, registered_domain, split_url
 
 HOSTS = [
     "mail.example.co.uk",
@@ -97,3 +100,61 @@ def test_find_address_reads_base64_at_every_alignment(prefix: bytes, address: st
 )
 def test_find_address_finds_nothing_without_an_address(url: str) -> None:
     assert find_address(url) is None
+
+
+def _split_by_urlsplit(url: str) -> tuple[str, str, str, str, str] | None:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return None
+    return parts.scheme, host, parts.path, parts.query, parts.fragment
+
+
+_URL_PIECES = st.sampled_from(
+    [
+        "http://",
+        "https://",
+        "HTTP://",
+        "//",
+        "/",
+        "?",
+        "#",
+        "@",
+        ":",
+        "%",
+        "[",
+        "]",
+        "::1",
+        "a",
+        "B",
+        ".",
+        "\t",
+        "é",
+        "8080",
+    ]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_URL_PIECES | st.text(max_size=4), max_size=12).map("".join))
+def test_simple_split_agrees_with_urlsplit(url: str) -> None:
+    simple = _split_simple(url)
+    if simple is not None:
+        assert simple == _split_by_urlsplit(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "taken"),
+    [
+        ("https://user@Mail.Example.com:8443/a/b?x=1#top", True),
+        ("http://example.com", True),
+        ("https://[::1]/x", False),
+        ("HTTPS://example.com/", False),
+        ("https://exa%6dple.com/", False),
+        ("https://example.com/caf\u00e9", False),
+    ],
+)
+def test_simple_split_takes_only_plain_urls(url: str, taken: bool) -> None:
+    assert (_split_simple(url) is not None) == taken
+    assert split_url(url) is not None

@@ -145,12 +145,17 @@ def scheme_of(url: str) -> str:
 @lru_cache(maxsize=4096)
 def split_url(url: str) -> UrlParts | None:
     """Split an absolute http(s) URL; None when it is not one or its host is invalid."""
-    try:
-        parts: SplitResult = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not host:
+    simple = _split_simple(url)
+    if simple is not None:
+        scheme, host, path, query, fragment = simple
+    else:
+        try:
+            parts: SplitResult = urlsplit(url)
+            host = parts.hostname or ""
+        except ValueError:
+            return None
+        scheme, path, query, fragment = parts.scheme, parts.path, parts.query, parts.fragment
+    if scheme not in ("http", "https") or not host:
         return None
     host = host.rstrip(".")
     if not host.isascii():
@@ -160,13 +165,43 @@ def split_url(url: str) -> UrlParts | None:
             return None
     return UrlParts(
         url=url,
-        scheme=parts.scheme,
+        scheme=scheme,
         host=host,
         domain=registered_domain(host),
-        path=parts.path or "/",
-        query=parts.query,
-        fragment=parts.fragment,
+        path=path or "/",
+        query=query,
+        fragment=fragment,
     )
+
+
+def _split_simple(url: str) -> tuple[str, str, str, str, str] | None:
+    """Split a plain ASCII http(s) URL as ``urlsplit`` does, or return None to leave it to it.
+
+    Every URL of a message is split, and ``urlsplit`` with its ``hostname`` property costs
+    several times this. Only URLs where both agree by construction are taken: a lower-case
+    ``http://`` or ``https://`` start, ASCII, no tab or line break, and an authority without
+    brackets or a percent sign.
+    """
+    if url.startswith("https://"):
+        scheme, start = "https", 8
+    elif url.startswith("http://"):
+        scheme, start = "http", 7
+    else:
+        return None
+    if not url.isascii() or "\t" in url or "\r" in url or "\n" in url:
+        return None
+    end = len(url)
+    for separator in "/?#":
+        position = url.find(separator, start)
+        if position != -1 and position < end:
+            end = position
+    authority = url[start:end]
+    if "[" in authority or "]" in authority or "%" in authority:
+        return None
+    host = authority.rpartition("@")[2].partition(":")[0].lower()
+    rest, _, fragment = url[end:].partition("#")
+    path, _, query = rest.partition("?")
+    return scheme, host, path, query, fragment
 
 
 @lru_cache(maxsize=4096)
