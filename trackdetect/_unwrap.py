@@ -573,10 +573,14 @@ def _index_wrappers() -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
 
 
 _WRAPPER_INDEX, _UNINDEXED_WRAPPERS = _index_wrappers()
+# The specs to try for each key, in table order, merged once rather than for every URL.
+_WRAPPER_CANDIDATES = {
+    key: tuple(sorted({*positions, *_UNINDEXED_WRAPPERS})) for key, positions in _WRAPPER_INDEX.items()
+}
 
 
 def _match_wrapper(parts: _Parts) -> _WrapperSpec | None:
-    candidates = sorted({*_WRAPPER_INDEX.get(_last_two_labels(parts.host), ()), *_UNINDEXED_WRAPPERS})
+    candidates = _WRAPPER_CANDIDATES.get(_last_two_labels(parts.host), _UNINDEXED_WRAPPERS)
     for position in candidates:
         spec = _WRAPPERS[position]
         if any(_host_matches(parts.host, pattern) for pattern in spec.hosts) and _path_matches(parts.path, spec.paths):
@@ -717,10 +721,16 @@ def _authority_end(raw: str) -> int:
     return min(ends, default=len(raw))
 
 
-# Every destination this module decodes starts with "http", written as is or percent-encoded
-# (the letters stay), or in base64 (see _base64_url). A URL with neither after its host
-# contains no destination, so this one search rules out most URLs.
-_DESTINATION_HINT = re.compile(rf"[hH][tT][tT][pP]|{_BASE64_HTTP_PREFIX}")
+def _may_hold_destination(raw: str, start: int) -> bool:
+    """Tell whether ``raw`` has "http" in any case, or its base64 prefix, from ``start`` on.
+
+    Every destination this module decodes starts with "http", written as is or
+    percent-encoded (the letters stay), or in base64 (see ``_base64_url``). A URL with
+    neither after its host holds no destination, so this test rules out most URLs.
+    """
+    # Lower-casing and two substring tests take a fraction of a regular expression search.
+    tail = raw[start:]
+    return "http" in tail.lower() or _BASE64_HTTP_PREFIX in tail
 
 
 @lru_cache(maxsize=4096)
@@ -743,7 +753,7 @@ def embedded_destination(url: str) -> EmbeddedDestination | None:
     parts = _split(url)
     if parts is None:
         return None
-    if not _DESTINATION_HINT.search(parts.raw, _authority_end(parts.raw)):
+    if not _may_hold_destination(parts.raw, _authority_end(parts.raw)):
         return None
     for found in (
         _query_destination(parts, preferred=True),
