@@ -102,22 +102,34 @@ def _vendor_matching(messages: list[bytes]) -> tuple[int, float, float, int]:
     return len(parts), results[0], results[1], len(full)
 
 
+def default_folder() -> Path:
+    """Return the raw/ folder of $TRACKDETECT_CORPUS, or of shared/corpus next to the checkout."""
+    corpus = os.environ.get("TRACKDETECT_CORPUS", str(ROOT.parent / "shared" / "corpus"))
+    return Path(corpus) / "raw"
+
+
+def read_messages(folder: Path) -> list[bytes]:
+    """Return the .eml files of ``folder``, or an empty list after printing what to pass."""
+    files = sorted(folder.glob("*.eml"))
+    if not files:
+        print(f"no .eml files in {folder}: pass a folder of messages or set TRACKDETECT_CORPUS", file=sys.stderr)
+    return [path.read_bytes() for path in files]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    corpus = os.environ.get("TRACKDETECT_CORPUS", str(ROOT.parent / "shared" / "corpus"))
     parser.add_argument(
         "folder",
         nargs="?",
-        default=str(Path(corpus) / "raw"),
+        type=Path,
+        default=default_folder(),
         help="folder of .eml files (default: the raw/ folder of $TRACKDETECT_CORPUS or ../shared/corpus)",
     )
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds; the best one counts")
     args = parser.parse_args()
-    files = sorted(Path(args.folder).glob("*.eml"))
-    if not files:
-        print(f"no .eml files in {args.folder}: pass a folder of messages or set TRACKDETECT_CORPUS", file=sys.stderr)
+    messages = read_messages(args.folder)
+    if not messages:
         return 2
-    messages = [path.read_bytes() for path in files]
     _full(messages)  # warm caches and lazy imports once
 
     floor = _best_rate(_floor, messages, args.rounds)
