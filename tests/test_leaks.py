@@ -445,16 +445,16 @@ def _matrix_urls() -> list[str]:
     ]
 
 
-def test_clear_of_never_clears_a_url_with_a_match() -> None:
+def test_clear_of_keeps_matching_urls() -> None:
     urls = [*_matrix_urls(), *NEGATIVE_URLS]
     clear = MATCHER.clear_of(urls)
     assert clear <= set(urls)
     assert [url for url in clear if MATCHER.find(url)] == []
-    # Each matrix URL holds a form of an address, so none of them may be cleared.
+    # Each matrix URL contains a form of an address, so none of them may be cleared.
     assert clear.isdisjoint(_matrix_urls())
 
 
-def test_clear_of_clears_every_url_of_a_message_without_any_form() -> None:
+def test_clear_of_clears_all_without_forms() -> None:
     urls = [
         "https://www.example.com/products/shoes?utm_source=news&utm_medium=email",
         "https://click.example.net/ls/click?upn=u001.Zm9vYmFyYmF6cXV4&c=%2Fhome",

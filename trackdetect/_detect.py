@@ -295,7 +295,7 @@ class _Judge:
         self.link_rules = tuple(r for r in RULES if "link" in r.roles and options.rule_enabled(r.code))
         self.url_counts = Counter(ref.url for ref in references if ref.role == "resource")
         self._facts: dict[tuple[str, str, bool], _UrlFacts | None] = {}
-        # One search over all the URLs clears most of them; an unwrapped URL is searched alone.
+        # One search over all the URLs clears most of them. An unwrapped URL is searched alone.
         self._leak_free = matcher.clear_of(ref.url for ref in references if ref.role in _JUDGED_ROLES)
         self.visible_folders = {_folder(ref.url) for ref in references if ref.role == "resource" and not ref.hidden}
 

@@ -308,7 +308,7 @@ class AddressMatcher:
         clear = []
         for url, searched in zip(distinct, cut, strict=True):
             if "%" in searched:
-                continue  # its decoded layers would need building: leave it to find()
+                continue  # find() builds its decoded layers
             folded = _fold(searched)
             if any(text in folded for text in folded_present) or any(text in searched for text in text_present):
                 continue

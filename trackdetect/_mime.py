@@ -105,7 +105,7 @@ class ParsedMessage:
         return list(self._values_by_name().get(name.lower(), ()))
 
     def _values_by_name(self) -> dict[str, list[str]]:
-        # Detection asks for a dozen headers, so the names are lower-cased once. The index is
+        # Detection reads about a dozen headers, so the names are lower-cased once. The index is
         # rebuilt if ``headers`` was replaced since.
         if self._index is None or self._index[0] is not self.headers:
             index: dict[str, list[str]] = {}

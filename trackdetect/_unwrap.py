@@ -133,7 +133,7 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 def _has_control_chars(text: str) -> bool:
     if text.isascii():
-        # In ASCII the control characters are exactly the unprintable ones; this is faster.
+        # In ASCII the control characters are exactly the unprintable ones, and this test is faster.
         return not text.isprintable()
     return _CONTROL_CHARS.search(text) is not None
 
@@ -726,7 +726,7 @@ def _may_hold_destination(raw: str, start: int) -> bool:
 
     Every destination this module decodes starts with "http", written as is or
     percent-encoded (the letters stay), or in base64 (see ``_base64_url``). A URL with
-    neither after its host holds no destination, so this test rules out most URLs.
+    neither after its host contains no destination, so this test rules out most URLs.
     """
     # Lower-casing and two substring tests take a fraction of a regular expression search.
     tail = raw[start:]
