@@ -184,6 +184,8 @@ def test_srcset_pixel_in_img() -> None:
 # --- hiding ancestors ----------------------------------------------------------------------
 
 
+BACKGROUND_URL = "https://cdn.example.net/hero.png"
+
 HIDDEN = [
     pytest.param(f'<div style="display:none"><div><img src="{PIXEL_URL}"></div></div>', id="display-none-two-up"),
     pytest.param(f'<div style="display: none !important"><p><span>{PIXEL_TAG}</span></p></div>', id="important"),
@@ -221,6 +223,13 @@ HIDDEN = [
         f'<style>.promo .hid {{ display: none }}</style><!--[if mso]><div class="promo"><span class="hid">'
         f'<img src="{PIXEL_URL}"></span></div><![endif]-->',
         id="descendant-rule-in-conditional-comment",
+    ),
+    pytest.param(
+        # Sizing the background's box walks up through the hidden <div> too; that walk must
+        # already know the hiding rule, or it would remember the <div> as visible.
+        f"<style>.hid {{ display: none }} .hero {{ background-image: url({BACKGROUND_URL}) }}</style>"
+        f'<div class="hid"><div class="hero">x</div><img src="{PIXEL_URL}"></div>',
+        id="class-rule-with-background-rule",
     ),
 ]
 
@@ -262,6 +271,15 @@ VISIBLE = [
 @pytest.mark.parametrize("html", VISIBLE)
 def test_visible_ancestor(html: str) -> None:
     assert _only_pixel(html).hidden is None
+
+
+def test_background_in_hidden_box_is_hidden() -> None:
+    html = (
+        f"<style>.hero {{ background-image: url({BACKGROUND_URL}) }}</style><style>.hid {{ display: none }}</style>"
+        '<div class="hid"><div class="hero">x</div></div>'
+    )
+    [reference] = [ref for ref in extract(html, "1").references if ref.url == BACKGROUND_URL]
+    assert reference.hidden == "ancestor <div> class hidden by stylesheet"
 
 
 def test_hidden_ancestor_beyond_limit() -> None:

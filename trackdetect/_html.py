@@ -307,6 +307,7 @@ def _extract_into(
     stylesheet_hidden_classes: set[str] = set(result.hidden_classes)
     stylesheet_hidden_ids: set[str] = set(result.hidden_ids)
     pending: list[tuple[Any, str]] = []
+    style_references: list[_css.CssReference] = []
     for node in nodes:
         tag = (node.tag or "").lower()
         if tag == "style":
@@ -319,20 +320,7 @@ def _extract_into(
             result.hidden_selectors.extend(info.hidden_selectors)
             for message in info.defects:
                 result.defects.append(Defect("css.unreadable", message, part))
-            for css_ref in info.references:
-                geometry = _matched_geometry(tree, css_ref, result) if tree is not None else {}
-                _add(
-                    result,
-                    counter,
-                    css_ref.url,
-                    base_href,
-                    tag,
-                    f"css:{css_ref.property}",
-                    part,
-                    "resource",
-                    context,
-                    **{**geometry, "event": css_ref.event},
-                )
+            style_references.extend(info.references)
             continue
         pending.append((node, tag))
     for rule in result.hidden_selectors:
@@ -349,6 +337,24 @@ def _extract_into(
         )
     else:
         result.in_noscript = None
+
+    # Style-sheet references are sized and checked for hiding only now, when every sheet of
+    # the document has been read: a hiding rule in a later sheet, or one read after them,
+    # still hides the box they are drawn in.
+    for css_ref in style_references:
+        geometry = _matched_geometry(tree, css_ref, result) if tree is not None else {}
+        _add(
+            result,
+            counter,
+            css_ref.url,
+            base_href,
+            "style",
+            f"css:{css_ref.property}",
+            part,
+            "resource",
+            context,
+            **{**geometry, "event": css_ref.event},
+        )
 
     srcdocs: list[str] = []
     for node, tag in pending:
