@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trackdetect import _leaks as leaks_module
 from trackdetect._leaks import (
     _HASHES,
     ENCODINGS,
@@ -487,3 +488,14 @@ def test_clear_of_agrees_with_find(urls: list[str]) -> None:
 
 def test_every_listed_algorithm_has_a_constructor() -> None:
     assert set(_HASHES) == set(HASH_ALGORITHMS)
+
+
+def test_clear_of_in_small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Long URL lists are screened in batches, which bounds memory. A smaller batch may clear
+    # more URLs, never one with a match.
+    urls = [*_matrix_urls(), *NEGATIVE_URLS, "https://www.example.com/products/shoes"]
+    monkeypatch.setattr(leaks_module, "_SCREEN_BATCH_CHARS", 100)
+    clear = MATCHER.clear_of(urls)
+    assert [url for url in clear if MATCHER.find(url)] == []
+    assert clear.isdisjoint(_matrix_urls())
+    assert "https://www.example.com/products/shoes" in clear

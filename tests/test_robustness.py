@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trackdetect import Report, detect
+from trackdetect import Options, Report, detect, detect_html
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
@@ -487,6 +487,31 @@ def test_pathological_markup_linear(expression: str, pixels: int) -> None:
     assert result["elapsed"] < 30.0
 
 
+_LONG_BASE_SCRIPT = r"""
+import json, time
+from trackdetect import detect_html
+
+# Each relative URL is a few characters in the HTML but 16 KiB once resolved against the base.
+base = "https://x.example.com/" + "a%41" * 4000 + "/"
+html = f'<base href="{base}">' + "".join(f'<img src="p{number}.gif">' for number in range(4000))
+started = time.perf_counter()
+report = detect_html(html, recipients=["ann.lee@example.org"])
+print(json.dumps({
+    "elapsed": time.perf_counter() - started,
+    "judged": len(report.findings),
+    "defects": [defect.code for defect in report.defects],
+}))
+"""
+
+
+def test_long_base_url_bounded() -> None:
+    # Judging 4,000 URLs of 16 KiB each took about a minute; the URL budget stops it early.
+    result = _run_child(_LONG_BASE_SCRIPT)
+    assert "html.too-many-url-characters" in result["defects"]
+    assert 100 < result["judged"] < 200
+    assert result["elapsed"] < 30.0
+
+
 _LONG_HEADER_SCRIPT = r"""
 import json, sys, time
 from trackdetect import detect
@@ -519,3 +544,13 @@ def test_long_content_type_linear(shape: str) -> None:
     assert result["pixels"] == 1
     assert "header.too-long" in result["defects"]
     assert result["elapsed"] < 30.0
+
+
+def test_url_budget_cuts_at_first_url_past_it() -> None:
+    first = "https://t.example.net/o/" + "a1" * 20
+    second = "https://t.example.net/o/" + "b2" * 20
+    html = f'<img src="{first}"><img src="{first}"><img src="{second}">'
+    report = detect_html(html, options=Options(max_url_characters=len(first) + 10))
+    assert [finding.url for finding in report.findings] == [first]
+    [defect] = [defect for defect in report.defects if defect.code == "html.too-many-url-characters"]
+    assert "only the first 1 distinct URLs were judged" in defect.message

@@ -149,6 +149,7 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
             )
         )
         references = references[: options.max_references]
+    references = _within_url_budget(references, options.max_url_characters, defects)
 
     if options.strict and defects:
         raise InputError(f"{defects[0].code}: {defects[0].message}")
@@ -187,6 +188,32 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
         data_version=index.version,
         recipients=tuple(address.lower() for address in recipient_list),
     )
+
+
+def _within_url_budget(references: list[Reference], budget: int, defects: list[Defect]) -> list[Reference]:
+    """Return the references up to the one whose new URL takes the distinct URLs past ``budget``.
+
+    Analysis time grows with the length of each distinct URL, so this bounds it for a message
+    whose URLs are few characters in the HTML but long once resolved.
+    """
+    seen: set[str] = set()
+    total = 0
+    for position, reference in enumerate(references):
+        if reference.url in seen:
+            continue
+        seen.add(reference.url)
+        total += len(reference.url)
+        if total > budget:
+            judged = len(seen) - 1
+            defects.append(
+                Defect(
+                    "html.too-many-url-characters",
+                    f"the URLs of the message exceed {budget} characters in total; "
+                    f"only the first {judged} distinct URLs were judged",
+                )
+            )
+            return references[:position]
+    return references
 
 
 @lru_cache(maxsize=256)

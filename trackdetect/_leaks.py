@@ -57,6 +57,9 @@ _MAX_ITEMS_READ = 1000
 _MAX_OCCURRENCES = 32
 """Occurrences of one plain or local-part needle examined per URL."""
 
+_SCREEN_BATCH_CHARS = 256 * 1024
+"""URL characters joined for one screening search, which bounds the memory it takes."""
+
 _MAX_HEX_RUNS = 256
 """Runs of hex digits examined per URL."""
 
@@ -286,27 +289,42 @@ class AddressMatcher:
     def clear_of(self, urls: Iterable[str]) -> frozenset[str]:
         """Return the URLs among ``urls`` in which :meth:`find` is sure to find nothing.
 
-        Every needle is searched once in all the URLs joined, instead of once per URL. Most
-        messages hold no form of the address at all, and then every URL is clear. Otherwise
-        a URL is clear when it has no percent escape, none of the needles found in the join
-        and no run of hex digits long enough for a hex form. A URL left out may or may not
-        hold a match: call :meth:`find` for it.
+        Every needle is searched once in the URLs joined, instead of once per URL, in batches
+        of about :data:`_SCREEN_BATCH_CHARS` characters. Most messages contain no form of the
+        address at all, and then every URL is clear. Otherwise a URL is clear when it has no
+        percent escape, none of the needles found in its batch and no run of hex digits long
+        enough for a hex form. For a URL left out, call :meth:`find`.
         """
         distinct = [url for url in dict.fromkeys(urls) if isinstance(url, str) and url]
         if not self._addresses:
             return frozenset(distinct)
-        cut = [url[:MAX_URL_LENGTH] for url in distinct]
+        clear: list[str] = []
+        batch: list[str] = []
+        size = 0
+        for url in distinct:
+            batch.append(url)
+            size += min(len(url), MAX_URL_LENGTH)
+            if size >= _SCREEN_BATCH_CHARS:
+                clear.extend(self._clear_in_batch(batch))
+                batch, size = [], 0
+        clear.extend(self._clear_in_batch(batch))
+        return frozenset(clear)
+
+    def _clear_in_batch(self, urls: list[str]) -> list[str]:
+        if not urls:
+            return []
+        cut = [url[:MAX_URL_LENGTH] for url in urls]
         # No needle contains the separator, and no percent escape spans it, so the layers of
-        # the join hold every layer of every URL, and a needle absent there is absent from all.
+        # the join contain every layer of every URL, and a needle absent there is absent from all.
         joined = _build_haystack(_LAYER_SEPARATOR.join(cut))
         folded_present = [needle.text for needle in (*self._plain, *self._local_parts) if needle.text in joined.folded]
         text_present = [needle.text for needle in self._base64 if needle.text in joined.text]
         probe = self._hex_probe
         hex_possible = probe is not None and probe.search(joined.folded) is not None
         if not folded_present and not text_present and not hex_possible:
-            return frozenset(distinct)
+            return urls
         clear = []
-        for url, searched in zip(distinct, cut, strict=True):
+        for url, searched in zip(urls, cut, strict=True):
             if "%" in searched:
                 continue  # find() builds its decoded layers
             folded = _fold(searched)
@@ -315,7 +333,7 @@ class AddressMatcher:
             if hex_possible and probe is not None and probe.search(folded):
                 continue
             clear.append(url)
-        return frozenset(clear)
+        return clear
 
     def _find_plain(self, haystack: _Haystack, found: _Spans) -> None:
         """Record the address itself, named by how many decoding rounds reveal it."""
