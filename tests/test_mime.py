@@ -940,6 +940,20 @@ def test_nested_comment_address_header() -> None:
     assert "header.unreadable-addresses" in _defect_codes(report)
 
 
+@pytest.mark.parametrize(
+    ("to", "expected"),
+    [
+        ('<"ann.lee@example.org">', ("ann.lee@example.org",)),
+        ('Ann <"ann.lee@example.org">', ("ann.lee@example.org",)),
+        ('"john doe"@example.org', ('"john doe"@example.org',)),
+    ],
+)
+def test_quoted_address_recipients(to: str, expected: tuple[str, ...]) -> None:
+    raw = f"From: news@shop.example.com\r\nTo: {to}\r\nContent-Type: text/html\r\n\r\n<p>Hi</p>"
+    assert detect(raw).recipients == expected
+    assert detect(email.message_from_string(raw, policy=email.policy.default)).recipients == expected
+
+
 def test_caller_message_not_changed() -> None:
     message = email.message_from_string(
         "From: a@shop.example.com\nTo: ann.lee@example.org\n"

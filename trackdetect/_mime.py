@@ -132,6 +132,10 @@ class ParsedMessage:
         seen: dict[str, str] = {}
         for _display, address in pairs:
             address = address.strip().strip("<>")
+            if len(address) > 2 and address[0] == address[-1] == '"':
+                # '<"ann@example.org">' is read as one quoted local part. Clients take the
+                # address inside the quotes, as the standard library's newer parser does.
+                address = address[1:-1].strip()
             if "@" in address and address.lower() not in seen:
                 seen[address.lower()] = address
         return list(seen.values())
