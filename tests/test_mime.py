@@ -1043,3 +1043,13 @@ def test_boundary_with_colon_scanned_once() -> None:
     started = time.perf_counter()
     detect(raw)
     assert time.perf_counter() - started < 5.0
+
+
+@pytest.mark.parametrize(("charset", "codec"), [("x-mac-cyrillic", "mac-cyrillic"), ("x-mac-ce", "mac-latin2")])
+def test_apple_mac_charset_names(charset: str, codec: str) -> None:
+    body = "<p>Привет, Łódź</p>" if codec == "mac-latin2" else "<p>Привет</p>"
+    data = body.encode(codec, "replace")
+    raw = f"From: a@example.org\r\nContent-Type: text/html; charset={charset}\r\n\r\n".encode() + data
+    parsed = parse_message(raw)
+    assert "mime.unknown-charset" not in [defect.code for defect in parsed.defects]
+    assert parsed.html_parts[0].text == data.decode(codec)

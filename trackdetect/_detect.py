@@ -78,7 +78,8 @@ def detect(
 ) -> Report:
     """Find the tracking in one email message.
 
-    ``message`` is the raw message as bytes or text, or a parsed ``email.message.Message``.
+    ``message`` is the raw message as bytes (``bytearray`` and ``memoryview`` too) or text,
+    or a parsed ``email.message.Message``.
     ``recipients`` are the addresses to look for in URLs; by default those in the To, Cc,
     Delivered-To and X-Original-To headers. Malformed input never raises: problems are
     recorded as defects on the report, unless ``options.strict`` is set, in which case the
@@ -861,14 +862,20 @@ def preload() -> None:
     calls ``preload()`` once; afterwards ``detect()`` opens no file at all.
     """
     import codecs
+    import encodings
+    import pkgutil
 
     from . import _mime
 
-    for charset in PRELOADED_CHARSETS:
+    # Every codec module of the standard library, not only the common ones: a message may
+    # name any charset, and the first lookup of a codec imports its module.
+    modules = [module.name for module in pkgutil.iter_modules(encodings.__path__)]
+    for charset in (*PRELOADED_CHARSETS, *modules):
         try:
             codecs.lookup(charset)
-        except LookupError:
+        except (LookupError, ImportError):
             continue
+    _mime.forbid_codec_imports()
     _mime.image_dimensions(_TINY_GIF, "", _mime.ParsedMessage())
     from bs4 import BeautifulSoup
 

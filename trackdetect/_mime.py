@@ -19,9 +19,12 @@ import email.errors
 import email.message
 import email.parser
 import email.policy
+import encodings
+import encodings.aliases
 import logging
 import quopri
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
@@ -250,7 +253,7 @@ def _decode_word(match: re.Match[str], parsed: ParsedMessage | None) -> str:
     except (binascii.Error, ValueError):
         return match.group(0)
     try:
-        return data.decode(codecs.lookup(_CHARSET_ALIASES.get(charset, charset)).name)
+        return data.decode(_codec_name(charset))
     except (LookupError, UnicodeDecodeError, ValueError):
         if parsed is not None:
             parsed.defects.append(
@@ -730,7 +733,44 @@ _CHARSET_ALIASES = {
     "windows-31j": "cp932",
     "unicode-1-1-utf-8": "utf-8",
     "x-unicode20utf8": "utf-8",
+    # Apple Mail's names for the classic Mac charsets.
+    "x-mac-roman": "mac-roman",
+    "x-mac-cyrillic": "mac-cyrillic",
+    "x-mac-greek": "mac-greek",
+    "x-mac-turkish": "mac-turkish",
+    "x-mac-icelandic": "mac-iceland",
+    "x-mac-ce": "mac-latin2",
+    "x-mac-croatian": "mac-croatian",
+    "x-mac-romanian": "mac-romanian",
 }
+
+_known_codecs: frozenset[str] | None = None
+"""Normalized names of every codec the standard library has, once ``forbid_codec_imports()``
+ran; None until then."""
+
+
+def forbid_codec_imports() -> None:
+    """Treat every charset name that no imported codec or alias has as unknown from now on.
+
+    Called by ``preload()`` after it imported every codec module. The codec registry tries
+    to import a module named after each new charset name, so without this an unknown name
+    in a message would still start an import.
+    """
+    global _known_codecs
+    names = {name.removeprefix("encodings.") for name in sys.modules if name.startswith("encodings.")}
+    _known_codecs = frozenset(names | set(encodings.aliases.aliases) | set(encodings.aliases.aliases.values()))
+
+
+def _codec_name(charset: str) -> str:
+    """Return the codec name of a charset, or raise LookupError when there is none."""
+    name = _CHARSET_ALIASES.get(charset, charset)
+    known = _known_codecs
+    if known is not None:
+        # Normalized as the codec registry does: lower case, then "_" for other characters.
+        normalized = encodings.normalize_encoding(name.lower())
+        if normalized not in known and normalized.replace(".", "_") not in known:
+            raise LookupError(name)
+    return codecs.lookup(name).name
 
 
 def decode_base64(raw: bytes, path: str = "", parsed: ParsedMessage | None = None) -> bytes:
@@ -765,7 +805,7 @@ def _decode_charset(data: bytes, part: Message, path: str, parsed: ParsedMessage
             charset = match.group(1).decode("ascii", "replace").lower()
     if charset:
         try:
-            codec = codecs.lookup(_CHARSET_ALIASES.get(charset, charset)).name
+            codec = _codec_name(charset)
         except (LookupError, ValueError):
             parsed.defects.append(Defect("mime.unknown-charset", f"unknown charset {charset[:40]!r}", path))
             codec = ""
