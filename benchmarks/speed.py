@@ -102,6 +102,20 @@ def _vendor_matching(messages: list[bytes]) -> tuple[int, float, float, int]:
     return len(parts), results[0], results[1], len(full)
 
 
+def _processor() -> str:
+    """Return the processor's model name, read from /proc/cpuinfo where platform.processor() is empty."""
+    if platform.processor():
+        return platform.processor()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
 def default_folder() -> Path:
     """Return the raw/ folder of $TRACKDETECT_CORPUS, or of shared/corpus next to the checkout."""
     corpus = os.environ.get("TRACKDETECT_CORPUS", str(ROOT.parent / "shared" / "corpus"))
@@ -136,7 +150,7 @@ def main() -> int:
     full = _best_rate(_full, messages, args.rounds)
     warm = _best_rate(_full, messages, args.rounds, warm=True)
     urls, small_us, full_us, vendor_count = _vendor_matching(messages)
-    print(f"machine: {platform.machine()}, {platform.processor() or 'unknown CPU'}, Python {platform.python_version()}")
+    print(f"machine: {platform.machine()}, {_processor()}, Python {platform.python_version()}")
     print(f"messages: {len(messages)} from {args.folder} ({sum(map(len, messages)) / 1e6:.1f} MB)")
     print(f"floor (MIME + Lexbor parse): {floor:8.0f} messages/s per core")
     print(f"detect(), cold caches:       {full:8.0f} messages/s per core ({floor / full:.2f}x the floor's time)")
