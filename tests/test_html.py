@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
 from trackdetect import Options, _html, detect_html
+from trackdetect._detect import _judged_key
 from trackdetect._html import ExtractResult, Reference, extract, parse_dimension, parse_srcset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,23 +49,8 @@ def _fallback_extract(html: str, monkeypatch: pytest.MonkeyPatch) -> ExtractResu
 
 
 def _comparable(result: ExtractResult) -> list[tuple[Any, ...]]:
-    return [
-        (
-            reference.url,
-            reference.element,
-            reference.attribute,
-            reference.role,
-            reference.width,
-            reference.height,
-            reference.hidden,
-            reference.event,
-            reference.link_text,
-            reference.context,
-            reference.classes,
-            reference.declared,
-        )
-        for reference in result.references
-    ]
+    # Every field but the part and the position, the same key the judge uses for repeats.
+    return [_judged_key(reference) for reference in result.references]
 
 
 # --- parse_dimension -----------------------------------------------------------------------
