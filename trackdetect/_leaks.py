@@ -317,6 +317,10 @@ class AddressMatcher:
         # No needle contains the separator, and no percent escape spans it, so the layers of
         # the join contain every layer of every URL, and a needle absent there is absent from all.
         joined = _build_haystack(_LAYER_SEPARATOR.join(cut))
+        if len(joined.text.lower()) != len(joined.text):
+            # _fold() then lower-cases one character at a time, which loses the context that
+            # str.lower() reads (a final sigma), so the join is no longer folded as each URL is.
+            return []
         folded_present = [needle.text for needle in (*self._plain, *self._local_parts) if needle.text in joined.folded]
         text_present = [needle.text for needle in self._base64 if needle.text in joined.text]
         probe = self._hex_probe
