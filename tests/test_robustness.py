@@ -561,11 +561,24 @@ def test_long_content_type_linear(shape: str) -> None:
     assert result["elapsed"] < 30.0
 
 
-def test_url_budget_cuts_at_first_url_past_it() -> None:
+def test_url_budget_drops_new_urls_past_it() -> None:
     first = "https://t.example.net/o/" + "a1" * 20
     second = "https://t.example.net/o/" + "b2" * 20
-    html = f'<img src="{first}"><img src="{first}"><img src="{second}">'
+    html = f'<img src="{first}"><img src="{second}"><a href="{first}">again</a>'
     report = detect_html(html, options=Options(max_url_characters=len(first) + 10))
-    assert [finding.url for finding in report.findings] == [first]
+    # The link repeats a URL judged before the budget ran out, so it is judged too.
+    assert sorted({(finding.kind.value, finding.url) for finding in report.findings}) == [
+        ("tracked_image", first),
+        ("tracked_link", first),
+    ]
     [defect] = [defect for defect in report.defects if defect.code == "html.too-many-url-characters"]
-    assert "only the first 1 distinct URLs were judged" in defect.message
+    assert "1 distinct URLs after the first 1 were not judged" in defect.message
+
+
+def test_url_budget_ignores_inline_data() -> None:
+    # A large inline image is never analysed, so it must not use up the budget.
+    data = "data:image/png;base64," + "iVBORw0KGgo" * 300_000
+    pixel = "https://t.example-esp.com/o/8f3a2c9d71b4e6f0a1/open.gif"
+    report = detect_html(f'<img src="{data}"><img src="{pixel}" width="1" height="1">')
+    assert [finding.url for finding in report.by_kind("pixel")] == [pixel]
+    assert "html.too-many-url-characters" not in [defect.code for defect in report.defects]

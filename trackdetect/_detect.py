@@ -23,7 +23,7 @@ from ._html import Reference
 from ._leaks import AddressMatcher, LeakMatch
 from ._mime import ParsedMessage, parse_message
 from ._options import Options
-from ._urls import IMAGE_FILE, Token, UrlParts, find_address, find_tokens, split_url
+from ._urls import IMAGE_FILE, MAX_URL_LENGTH, Token, UrlParts, find_address, find_tokens, split_url
 from ._vendors import VendorIndex, VendorMatch, default_index
 from .report import (
     Confidence,
@@ -192,29 +192,36 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
 
 
 def _within_url_budget(references: list[Reference], budget: int, defects: list[Defect]) -> list[Reference]:
-    """Return the references up to the one whose new URL takes the distinct URLs past ``budget``.
+    """Drop the references whose http(s) URL is new once the distinct URLs pass ``budget``.
 
     Analysis time grows with the length of each distinct URL, so this bounds it for a message
-    whose URLs are few characters in the HTML but long once resolved.
+    whose URLs are few characters in the HTML but long once resolved. Other URLs (``data:``,
+    ``cid:``) are never analysed and do not count, and a URL judged before the budget ran
+    out keeps all its references.
     """
-    seen: set[str] = set()
+    judged: set[str] = set()
+    dropped: set[str] = set()
     total = 0
-    for position, reference in enumerate(references):
-        if reference.url in seen:
-            continue
-        seen.add(reference.url)
-        total += len(reference.url)
-        if total > budget:
-            judged = len(seen) - 1
-            defects.append(
-                Defect(
-                    "html.too-many-url-characters",
-                    f"the URLs of the message exceed {budget} characters in total; "
-                    f"only the first {judged} distinct URLs were judged",
-                )
+    kept = []
+    for reference in references:
+        url = reference.url
+        if url in judged or not url[:8].lower().startswith(("http://", "https://")):
+            kept.append(reference)
+        elif not dropped and total + min(len(url), MAX_URL_LENGTH) <= budget:
+            judged.add(url)
+            total += min(len(url), MAX_URL_LENGTH)
+            kept.append(reference)
+        else:
+            dropped.add(url)
+    if dropped:
+        defects.append(
+            Defect(
+                "html.too-many-url-characters",
+                f"the URLs of the message exceed {budget} characters in total; "
+                f"{len(dropped)} distinct URLs after the first {len(judged)} were not judged",
             )
-            return references[:position]
-    return references
+        )
+    return kept
 
 
 @lru_cache(maxsize=256)

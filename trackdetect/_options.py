@@ -39,9 +39,10 @@ class Options:
     max_references: int = 5000
     """At most this many references are judged per message; the rest are counted in a defect."""
     max_url_characters: int = 2 * 1024 * 1024
-    """References are judged until their distinct URLs reach this many characters in total,
-    and the rest are counted in a defect. A ``<base href>`` of 16 KiB before thousands of short
-    relative URLs would otherwise make each of them a 16 KiB URL to search."""
+    """References are judged until their distinct http(s) URLs reach this many characters in
+    total, and references with a new URL past it are counted in a defect. A ``<base href>``
+    of 16 KiB before thousands of short relative URLs would otherwise make each of them a
+    16 KiB URL to search."""
     extra_recipients: tuple[str, ...] = field(default=())
     """Addresses to look for in URLs in addition to the recipients."""
 
