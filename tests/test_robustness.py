@@ -271,7 +271,9 @@ def _isolated_inputs(tmp_path: Path) -> list[str]:
     charsets = []
     # Apple Mail's name for Mac Cyrillic, a codec outside the common list, and a name that
     # no codec has: none of them may start an import after preload().
-    for number, charset in enumerate(["x-mac-cyrillic", "mac-croatian", "x-no-such-charset"]):
+    # "dbcs" is an alias of a codec that exists on Windows only, and "utf-\uff18" (a fullwidth
+    # digit) is looked up as "utf".
+    for number, charset in enumerate(["x-mac-cyrillic", "mac-croatian", "x-no-such-charset", "dbcs", "utf-\uff18"]):
         path = tmp_path / f"charset-{number}.eml"
         path.write_bytes(
             f"From: a@example.org\r\nContent-Type: text/html; charset={charset}\r\n\r\n".encode()

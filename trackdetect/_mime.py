@@ -745,8 +745,8 @@ _CHARSET_ALIASES = {
 }
 
 _known_codecs: frozenset[str] | None = None
-"""Normalized names of every codec the standard library has, once ``forbid_codec_imports()``
-ran; None until then."""
+"""Normalized names of every codec module imported and of every alias of one, once
+``forbid_codec_imports()`` ran; None until then."""
 
 
 def forbid_codec_imports() -> None:
@@ -754,11 +754,19 @@ def forbid_codec_imports() -> None:
 
     Called by ``preload()`` after it imported every codec module. The codec registry tries
     to import a module named after each new charset name, so without this an unknown name
-    in a message would still start an import.
+    in a message would still start an import. An alias counts only when its module was
+    imported: ``dbcs`` names ``mbcs``, which exists on Windows only.
     """
     global _known_codecs
-    names = {name.removeprefix("encodings.") for name in sys.modules if name.startswith("encodings.")}
-    _known_codecs = frozenset(names | set(encodings.aliases.aliases) | set(encodings.aliases.aliases.values()))
+    modules = {name.removeprefix("encodings.") for name in sys.modules if name.startswith("encodings.")}
+    aliases = {alias for alias, module in encodings.aliases.aliases.items() if module in modules}
+    _known_codecs = frozenset(modules | aliases)
+
+
+# The registry lower-cases ASCII letters only and reads every other character that is not an
+# ASCII letter, digit or dot as a separator, so "utf-\uff18" is looked up as "utf".
+_ASCII_UPPER_TO_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_REGISTRY_SEPARATORS = re.compile(r"[^a-z0-9.]+")
 
 
 def _codec_name(charset: str) -> str:
@@ -766,8 +774,7 @@ def _codec_name(charset: str) -> str:
     name = _CHARSET_ALIASES.get(charset, charset)
     known = _known_codecs
     if known is not None:
-        # Normalized as the codec registry does: lower case, then "_" for other characters.
-        normalized = encodings.normalize_encoding(name.lower())
+        normalized = _REGISTRY_SEPARATORS.sub("_", name.translate(_ASCII_UPPER_TO_LOWER)).strip("_")
         if normalized not in known and normalized.replace(".", "_") not in known:
             raise LookupError(name)
     return codecs.lookup(name).name
