@@ -9,6 +9,7 @@ boundaries, deep nesting and input that is not an email at all.
 from __future__ import annotations
 
 import base64
+import codecs
 import email
 import email.policy
 import io
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from trackdetect import Report, detect, detect_html
+from trackdetect import Report, _mime, detect, detect_html
 from trackdetect._mime import MAX_PARAMETER_HEADER, ParsedMessage, parse_message
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -1053,3 +1054,33 @@ def test_apple_mac_charset_names(charset: str, codec: str) -> None:
     parsed = parse_message(raw)
     assert "mime.unknown-charset" not in [defect.code for defect in parsed.defects]
     assert parsed.html_parts[0].text == data.decode(codec)
+
+
+@pytest.mark.parametrize(
+    "charset",
+    [
+        "UTF-8",
+        " utf_8 ",
+        "utf-\uff18",
+        "Latin-\uff11",
+        "iso.8859.15",
+        "ISO_8859-15",
+        "koi8-r",
+        "Windows-1252",
+        "x-mac-ce",
+    ],
+)
+def test_codec_guard_reads_names_as_registry(charset: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # After preload() only known codec names pass; each spelling the registry accepts must too.
+    expected = codecs.lookup(_mime._CHARSET_ALIASES.get(charset, charset)).name
+    monkeypatch.setattr(_mime, "_known_codecs", None)
+    _mime.forbid_codec_imports()
+    assert _mime._codec_name(charset) == expected
+
+
+def test_codec_guard_rejects_unknown_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_mime, "_known_codecs", None)
+    _mime.forbid_codec_imports()
+    for charset in ("x-no-such-charset", "dbcs"):
+        with pytest.raises(LookupError):
+            _mime._codec_name(charset)
