@@ -202,9 +202,10 @@ def _looks_like_email(root: Message, raw: bytes) -> bool:
 def _decoded_headers(root: Message, parsed: ParsedMessage) -> list[tuple[str, str]]:
     headers: list[tuple[str, str]] = []
     raw_headers = getattr(root, "_headers", None)
-    if isinstance(root.policy, email.policy.Compat32) and isinstance(raw_headers, list):
+    if isinstance(raw_headers, list):
         # The stored values keep 8-bit bytes as surrogate escapes, which items() would turn
-        # into replacement characters; clean_text() decodes them as UTF-8 instead.
+        # into replacement characters; clean_text() decodes them as UTF-8 instead. Reading
+        # them also for other policies gives a parsed Message the report its bytes give.
         items = [(str(name), str(value)) for name, value in raw_headers]
     else:
         try:
