@@ -343,8 +343,8 @@ class _Judge:
                 findings.append(_base_finding(reference))
             if reference.role not in _JUDGED_ROLES:
                 continue
-            # A reference that repeats an earlier one in all but its place would give the same
-            # findings, which _dedupe() drops for the earlier ones: one logo linked three times.
+            # A reference that repeats an earlier one in all but its place (one logo linked three
+            # times) gives the same findings, and _dedupe() would keep only the earlier ones.
             key = _judged_key(reference)
             if key in judged:
                 continue
