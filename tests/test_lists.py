@@ -6,6 +6,7 @@ import hashlib
 import http.server
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,8 +41,34 @@ PAGES: dict[str, tuple[int, bytes]] = {
 }
 
 
+CLASHING_VENDORS = {
+    "vendors": [
+        {
+            "id": "quill-sendgrid",
+            "name": "Quill copy of SendGrid",
+            "category": "esp",
+            "domains": ["sendgrid.net"],
+            "sources": ["https://example.org/quill"],
+        }
+    ]
+}
+PAGES["/clash.json"] = (200, json.dumps(CLASHING_VENDORS).encode())
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
+        if self.path == "/drip.txt":
+            # Two bytes every 0.3 s: each read is quick, the whole download is not.
+            self.send_response(200)
+            self.end_headers()
+            try:
+                for _ in range(40):
+                    self.wfile.write(b"||")
+                    self.wfile.flush()
+                    time.sleep(0.3)
+            except OSError:
+                pass
+            return
         status, body = PAGES.get(self.path, (404, b""))
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
@@ -221,3 +248,34 @@ def test_failed_first_download_says_nothing_saved(server: str, tmp_path: Path) -
     outcomes = update_lists([f"{server}/missing"], folder=tmp_path, timeout=5)
     assert outcomes[0][1].endswith("nothing saved")
     assert not outcomes[0][1].startswith(f"failed: {server}")
+
+
+def test_slow_download_stops_at_timeout(server: str, tmp_path: Path) -> None:
+    started = time.monotonic()
+    outcomes = update_lists([f"{server}/drip.txt"], folder=tmp_path, timeout=1)
+    assert "took longer than 1 seconds" in outcomes[0][1]
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("option", [["--timeout", "0"], ["--timeout", "-1"], ["--max-bytes", "0"]])
+def test_command_rejects_non_positive_limits(option: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        update_lists_main(["http://127.0.0.1:9/x.txt", *option])
+    assert stopped.value.code == 2
+    assert "must be positive" in capsys.readouterr().err
+
+
+def test_vendor_list_clashing_with_shipped_data_is_rejected(server: str, tmp_path: Path) -> None:
+    outcomes = update_lists([f"{server}/clash.json"], folder=tmp_path, timeout=5)
+    assert "sendgrid.net" in outcomes[0][1]
+    assert "nothing saved" in outcomes[0][1]
+    assert not list(tmp_path.iterdir())
+
+
+def test_stray_file_in_data_folder_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "easy.txt").write_text(ADBLOCK, encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("remember to update the lists", encoding="utf-8")
+    saved = load_saved_lists(tmp_path)
+    assert saved.blocklist is not None
+    [reason] = saved.skipped
+    assert reason.startswith(f"{tmp_path / 'notes.txt'} was left out: unknown list format")

@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import sys
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from urllib.parse import urlsplit
 
 from ._errors import DataError, UpdateError
 from ._urls import UrlParts, host_matches
-from ._vendors import vendors_from_data
+from ._vendors import load_vendor_index, vendors_from_data
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +223,8 @@ class SavedLists:
     vendor_documents: tuple[Any, ...] = ()
     parameter_rules: ParameterRules | None = None
     blocklist: BlockList | None = None
+    skipped: tuple[str, ...] = ()
+    """Why each file of the folder that is not a list was left out, one sentence per file."""
 
 
 def detect_format(content: bytes) -> str:
@@ -247,7 +250,14 @@ def validate_list(content: bytes, name: str) -> str:
     """Parse a downloaded list fully and return its format; raise DataError if it is invalid."""
     kind = detect_format(content)
     if kind == "vendors":
-        vendors_from_data(json.loads(content.decode("utf-8")), name)
+        document = json.loads(content.decode("utf-8"))
+        vendors_from_data(document, name)
+        try:
+            # A vendor id or domain that the shipped data already has would make every later
+            # run with the saved lists fail, so the list is checked against that data now.
+            load_vendor_index([document])
+        except DataError as error:
+            raise DataError(f"{name}: {str(error).removeprefix('extra[0]: ')}") from error
     elif kind == "clearurls":
         parse_clearurls(json.loads(content.decode("utf-8")), name)
     else:
@@ -266,6 +276,7 @@ def load_saved_lists(folder: Path | None = None) -> SavedLists:
     documents: list[Any] = []
     providers: list[_Provider] = []
     adblock_texts: list[str] = []
+    skipped: list[str] = []
     for path in sorted(folder.iterdir()):
         if path.name.endswith((".previous", ".part")) or not path.is_file():
             continue
@@ -273,7 +284,9 @@ def load_saved_lists(folder: Path | None = None) -> SavedLists:
         try:
             kind = detect_format(content)
         except DataError as error:
-            raise DataError(f"{path}: {error}") from error
+            # A stray file in the folder must not stop every later run that reads the lists.
+            skipped.append(f"{path} was left out: {error}")
+            continue
         if kind == "vendors":
             documents.append(json.loads(content.decode("utf-8")))
         elif kind == "clearurls":
@@ -285,7 +298,7 @@ def load_saved_lists(folder: Path | None = None) -> SavedLists:
     blocklist = parse_adblock("\n".join(adblock_texts), "your block lists") if adblock_texts else None
     if blocklist is not None and not (blocklist.hosts or blocklist.host_paths or blocklist.paths):
         blocklist = None
-    return SavedLists(tuple(documents), rules, blocklist)
+    return SavedLists(tuple(documents), rules, blocklist, tuple(skipped))
 
 
 # Download ----------------------------------------------------------------------------------
@@ -306,6 +319,11 @@ def download_list(
 
     if urlsplit(url).scheme not in ("http", "https"):
         raise UpdateError(f"{url}: only http and https URLs can be downloaded")
+    if not timeout > 0:
+        raise UpdateError(f"timeout must be a positive number of seconds, not {timeout}")
+    # requests applies its timeout to the connection and to each read, so a server that sends
+    # a byte now and then would never time out: the whole download gets the same limit.
+    deadline = time.monotonic() + timeout
     try:
         with requests.get(url, stream=True, timeout=timeout) as response:
             response.raise_for_status()
@@ -314,10 +332,20 @@ def download_list(
                 raise UpdateError(f"{url}: list is {declared} bytes, over the limit of {max_bytes}")
             chunks = []
             size = 0
-            for chunk in response.iter_content(chunk_size=65536):
+            read1 = getattr(response.raw, "read1", None)
+            if read1 is not None:
+                # Each read returns what has arrived, so the deadline is checked as data comes.
+                pieces: Iterable[bytes] = iter(lambda: read1(65536, decode_content=True), b"")
+            else:
+                # NOTE: without urllib3's read1() a read waits for a full chunk, so a server that
+                # sends a few bytes at a time is bounded only by the timeout of each read.
+                pieces = response.iter_content(chunk_size=65536)
+            for chunk in pieces:
                 size += len(chunk)
                 if size > max_bytes:
                     raise UpdateError(f"{url}: list is over the limit of {max_bytes} bytes")
+                if time.monotonic() > deadline:
+                    raise UpdateError(f"{url}: download took longer than {timeout:g} seconds")
                 chunks.append(chunk)
     except requests.RequestException as error:
         raise UpdateError(f"{url}: download failed: {error}") from error
@@ -374,6 +402,21 @@ def update_lists(
     return outcomes
 
 
+def _positive(kind: type[int] | type[float]) -> Any:
+    """Return an argparse type that accepts only positive numbers of ``kind``."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+        return value
+
+    return parse
+
+
 def update_lists_main(argv: Sequence[str]) -> int:
     """Run ``trackdetect update-lists``: 0 when every list was saved, 2 otherwise."""
     parser = argparse.ArgumentParser(
@@ -381,13 +424,23 @@ def update_lists_main(argv: Sequence[str]) -> int:
         description="Download tracker lists (trackdetect vendor JSON, ClearURLs rules, Adblock Plus lists), "
         "verify them and save them for 'trackdetect --lists'. A failed download keeps the previous copy.",
     )
-    parser.add_argument("urls", nargs="+", metavar="URL")
+    parser.add_argument("urls", nargs="+", metavar="URL", help="http(s) address of a list to download")
     parser.add_argument(
         "--sha256", action="append", default=[], metavar="HEX", help="expected SHA-256 of each list, in URL order"
     )
     parser.add_argument("--dir", type=Path, default=None, help=f"folder to save into (default {data_dir()})")
-    parser.add_argument("--max-bytes", type=int, default=MAX_LIST_BYTES, help="size limit of each list in bytes")
-    parser.add_argument("--timeout", type=float, default=DOWNLOAD_TIMEOUT, help="network timeout in seconds")
+    parser.add_argument(
+        "--max-bytes",
+        type=_positive(int),
+        default=MAX_LIST_BYTES,
+        help=f"size limit of each list in bytes (default {MAX_LIST_BYTES})",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive(float),
+        default=DOWNLOAD_TIMEOUT,
+        help=f"seconds allowed for the whole download of each list (default {DOWNLOAD_TIMEOUT:g})",
+    )
     args = parser.parse_args(list(argv))
     try:
         outcomes = update_lists(

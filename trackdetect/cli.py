@@ -156,13 +156,26 @@ def _options(args: argparse.Namespace) -> Options:
         from ._lists import load_saved_lists
 
         saved = load_saved_lists()
+        for reason in saved.skipped:
+            print(f"trackdetect: warning: {reason}", file=sys.stderr)
         extra.extend(saved.vendor_documents)
         parameter_rules = saved.parameter_rules
         blocklist = saved.blocklist
     if extra:
+        from ._errors import DataError
         from ._vendors import load_vendor_index
 
-        index = load_vendor_index(extra)
+        try:
+            index = load_vendor_index(extra)
+        except DataError as error:
+            if not args.lists:
+                raise
+            from ._lists import data_dir
+
+            raise _UsageError(
+                f"{error}; a vendor list saved in {data_dir()} may clash with the shipped data: "
+                "delete it or download it again with 'trackdetect update-lists'"
+            ) from error
     select = normalize_codes(args.select.split(","))
     ignore = normalize_codes(args.ignore.split(","))
     _check_codes(select, "--select")
