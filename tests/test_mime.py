@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from trackdetect import Report, _mime, detect, detect_html
+from trackdetect import Options, Report, _mime, detect, detect_html
 from trackdetect._mime import MAX_PARAMETER_HEADER, ParsedMessage, parse_message
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -1081,3 +1081,18 @@ def test_codec_guard_rejects_unknown_names(monkeypatch: pytest.MonkeyPatch) -> N
     for charset in ("x-no-such-charset", "dbcs"):
         with pytest.raises(LookupError):
             _mime._codec_name(charset)
+
+
+@pytest.mark.parametrize("given", ["Ann Lee <ann.lee@example.org>", " <ann.lee@example.org> ", "ann.lee@example.org"])
+def test_given_recipient_with_display_name(given: str) -> None:
+    html = '<img src="https://t.example.net/o?e=ann.lee@example.org" width="1" height="1">'
+    report = detect_html(html, recipients=[given])
+    assert report.recipients == ("ann.lee@example.org",)
+    assert [finding.leak.address for finding in report.by_kind("recipient_leak") if finding.leak] == [
+        "ann.lee@example.org"
+    ]
+
+
+def test_extra_recipients_single_str_raises() -> None:
+    with pytest.raises(TypeError, match=r"Options\.extra_recipients"):
+        detect_html("<p>x</p>", options=Options(extra_recipients="bob@example.net"))  # type: ignore[arg-type]

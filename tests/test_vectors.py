@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from trackdetect import Finding, Report, detect, detect_html
+from trackdetect import Finding, Options, Report, detect, detect_html
 
 TOKEN = "7Hf3kQ9zLm2Xp8Rv"
 PIXEL_URL = f"https://t.example.net/o/{TOKEN}"
@@ -1038,6 +1038,12 @@ def test_srcset_data_url_commas() -> None:
     )
     findings = detect_html(html).findings
     assert [finding.url for finding in findings if "TD803" not in finding.codes] == [PIXEL_URL]
+
+
+@pytest.mark.parametrize(("include", "expected"), [(True, [("remote_content", "TD803")]), (False, [])])
+def test_base_finding_follows_remote_content_option(include: bool, expected: list[tuple[str, str]]) -> None:
+    report = detect_html('<base href="https://cdn.example.com/">', options=Options(include_remote_content=include))
+    assert [(finding.kind.value, finding.codes[0]) for finding in report.findings] == expected
 
 
 @pytest.mark.parametrize(

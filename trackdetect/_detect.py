@@ -118,12 +118,10 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
     if recipients is None:
         recipient_list = parsed.addresses(*_RECIPIENT_HEADERS)
     else:
-        if isinstance(recipients, str):
-            raise TypeError("recipients must be an iterable of addresses, not a single str")
-        # Kept as written: a sender may hash the address with the capitals the recipient typed.
-        recipient_list = [address.strip() for address in recipients if address and "@" in address]
+        recipient_list = _given_addresses(recipients, "recipients")
     sender_list = parsed.addresses("From")
-    matcher = _matcher_for((*recipient_list, *options.extra_recipients, *sender_list))
+    extra = _given_addresses(options.extra_recipients, "Options.extra_recipients")
+    matcher = _matcher_for((*recipient_list, *extra, *sender_list))
     # Read after the address headers, which may add a defect of their own.
     defects: list[Defect] = list(parsed.defects)
 
@@ -189,6 +187,27 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
         data_version=index.version,
         recipients=tuple(address.lower() for address in recipient_list),
     )
+
+
+def _given_addresses(items: Iterable[str], name: str) -> list[str]:
+    """Return the addresses a caller gave, taking ``Name <address>`` forms apart.
+
+    Each address is kept as written otherwise: a sender may hash the address with the
+    capitals the recipient typed. Raises TypeError for a single str or bytes, which would
+    otherwise be read one character at a time.
+    """
+    if isinstance(items, (str, bytes)):
+        raise TypeError(f"{name} must be an iterable of addresses, not a single {type(items).__name__}")
+    addresses = []
+    for item in items:
+        if not isinstance(item, str) or "@" not in item:
+            continue
+        address = item.strip()
+        if address.endswith(">") and "<" in address:
+            address = address[address.rindex("<") + 1 : -1].strip()
+        if "@" in address:
+            addresses.append(address)
+    return addresses
 
 
 def _within_url_budget(references: list[Reference], budget: int, defects: list[Defect]) -> list[Reference]:
@@ -339,7 +358,11 @@ class _Judge:
         subjects: list[tuple[Subject, list[Hop]]] = []
         judged: set[tuple[object, ...]] = set()
         for reference in self.references:
-            if reference.role == "base" and self.options.rule_enabled(BASE_URL.code):
+            if (
+                reference.role == "base"
+                and self.options.rule_enabled(BASE_URL.code)
+                and self.options.include_remote_content
+            ):
                 findings.append(_base_finding(reference))
             if reference.role not in _JUDGED_ROLES:
                 continue
