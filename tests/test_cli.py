@@ -286,6 +286,21 @@ def test_wrapper_section_not_sender_learns() -> None:
     assert "[high]" not in text
 
 
+def test_each_explanation_heads_its_findings() -> None:
+    # A print pixel and an ordinary open pixel tell the sender different things.
+    html = (
+        "<style>@media print { .p { background-image: url(https://t.example.net/print/8f3a2c9d71b4e6f0a1) } }</style>"
+        '<div class="p">x</div>'
+        '<img src="https://t.example.net/o/9d71b4e6f0a18f3a2c" width="1" height="1">'
+    )
+    text = render_text(detect_html(html))
+    print_line = text.index("What the sender learns: Tells the sender when you print this message")
+    open_line = text.index("What the sender learns: Tells the sender when you open this message")
+    print_pixel = text.index("https://t.example.net/print/")
+    open_pixel = text.index("https://t.example.net/o/")
+    assert (print_line < print_pixel < open_line < open_pixel) or (open_line < open_pixel < print_line < print_pixel)
+
+
 def test_verbose_keeps_whole_url() -> None:
     report = detect_html(f'<img src="{LONG_PIXEL}" width="1" height="1">')
     assert LONG_PIXEL in render_text(report, verbose=True)

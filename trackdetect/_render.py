@@ -114,13 +114,19 @@ def render_text(report: Report, source: str = "", *, verbose: bool = False) -> s
         if not findings:
             continue
         lines.append(f"\n  {heading} ({len(findings)}):")
-        explanation = explain(findings[0].explanation)
-        if explanation:
-            label = "What this is" if kind is Kind.REDIRECT else "What the sender learns"
-            lines.append(f"    {label}: {explanation}")
         shown = findings if verbose else findings[:_MAX_PER_KIND]
+        # Findings of one kind can tell the sender different things (an analytics beacon, a
+        # print pixel), so each explanation heads the findings it belongs to.
+        by_explanation: dict[str, list[Finding]] = {}
         for finding in shown:
-            lines.extend(_finding_lines(finding, verbose))
+            by_explanation.setdefault(finding.explanation, []).append(finding)
+        label = "What this is" if kind is Kind.REDIRECT else "What the sender learns"
+        for code, group in by_explanation.items():
+            explanation = explain(code)
+            if explanation:
+                lines.append(f"    {label}: {explanation}")
+            for finding in group:
+                lines.extend(_finding_lines(finding, verbose))
         if len(shown) < len(findings):
             lines.append(f"    ... and {len(findings) - len(shown)} more (use --verbose)")
     if possible:
