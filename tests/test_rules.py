@@ -420,3 +420,24 @@ def test_every_finding_names_a_rule() -> None:
     html = f'<img src="{T}" width="1" height="1"><img src="https://cdn.example.com/img/hero.jpg" width="600">'
     for options in (Options(), Options(ignore=("TD8",)), Options(select=("TD1",))):
         assert all(finding.rules for finding in detect_html(html, options=options).findings)
+
+
+def test_options_normalize_rule_codes() -> None:
+    assert Options(select=("td1", " TD301 "), ignore=["td8"]).select == ("TD1", "TD301")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        ({"select": ("TD999",)}, ValueError),
+        ({"ignore": ("T",)}, ValueError),
+        ({"select": "TD1"}, TypeError),
+        ({"extra_recipients": "bob@example.net"}, TypeError),
+        ({"max_references": -1}, ValueError),
+        ({"max_url_characters": -5}, ValueError),
+    ],
+)
+def test_options_reject_wrong_values(arguments: dict[str, object], error: type[Exception]) -> None:
+    # Such values used to run no rule at all, or every rule, and report messages clean.
+    with pytest.raises(error, match="Options"):
+        Options(**arguments)  # type: ignore[arg-type]

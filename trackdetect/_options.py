@@ -46,6 +46,24 @@ class Options:
     extra_recipients: tuple[str, ...] = field(default=())
     """Addresses to look for in URLs in addition to the recipients."""
 
+    def __post_init__(self) -> None:
+        # A mistyped code would otherwise run no rule at all and report every message clean.
+        from .rules import ALL_CODES
+
+        for name in ("select", "ignore", "extra_recipients"):
+            value = getattr(self, name)
+            if isinstance(value, (str, bytes)):
+                raise TypeError(f"Options.{name} must be a tuple of strings, not a single {type(value).__name__}")
+        for name in ("select", "ignore"):
+            codes = normalize_codes(getattr(self, name))
+            for code in codes:
+                if len(code) < 3 or not any(known.startswith(code) for known in ALL_CODES):
+                    raise ValueError(f"Options.{name}: unknown rule code or prefix {code!r}")
+            object.__setattr__(self, name, codes)
+        for name in ("max_html_bytes", "max_references", "max_url_characters"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"Options.{name} must not be negative, not {getattr(self, name)}")
+
     def rule_enabled(self, code: str) -> bool:
         """Return whether the rule with this code runs under ``select`` and ``ignore``."""
         if self.select and not any(code.startswith(prefix) for prefix in self.select):
