@@ -360,3 +360,21 @@ def test_render_error_is_one_line(capsys: pytest.CaptureFixture[str], monkeypatc
     err = capsys.readouterr().err
     assert status == EXIT_ERROR
     assert err.count("internal error (KeyError); please report it") == 2
+
+
+def test_rules_command_rejects_unknown_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["rules", "--bogus"])
+    assert stopped.value.code == 2
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_empty_recipient_keeps_header_recipients(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    message = tmp_path / "leak.eml"
+    message.write_text(
+        "From: news@shop.example.com\nTo: ann.lee@example.org\nContent-Type: text/html\n\n"
+        '<img src="https://t.example.net/o?e=ann.lee@example.org" width="1" height="1">\n',
+        encoding="utf-8",
+    )
+    main(["--json", "-r", "", str(message)])
+    assert json.loads(capsys.readouterr().out)["recipients"] == ["ann.lee@example.org"]

@@ -279,3 +279,17 @@ def test_stray_file_in_data_folder_is_skipped(tmp_path: Path) -> None:
     assert saved.blocklist is not None
     [reason] = saved.skipped
     assert reason.startswith(f"{tmp_path / 'notes.txt'} was left out: unknown list format")
+
+
+def test_command_rejects_malformed_sha256(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        update_lists_main(["http://127.0.0.1:9/x.txt", "--sha256", "0000"])
+    assert stopped.value.code == 2
+    assert "not a SHA-256 digest" in capsys.readouterr().err
+
+
+def test_refused_connection_reads_short(tmp_path: Path) -> None:
+    # Port 9 (discard) has no listener here, so the connection is refused at once.
+    outcomes = update_lists(["http://127.0.0.1:9/x.txt"], folder=tmp_path, timeout=5)
+    assert outcomes[0][1].startswith("failed: download failed: ")
+    assert len(outcomes[0][1]) < 150

@@ -348,7 +348,15 @@ def download_list(
                     raise UpdateError(f"{url}: download took longer than {timeout:g} seconds")
                 chunks.append(chunk)
     except requests.RequestException as error:
-        raise UpdateError(f"{url}: download failed: {error}") from error
+        # A failed connection's text repeats the connection pool and the retries around the
+        # operating system's reason ("[Errno 111] Connection refused"), which is what matters.
+        reason = str(error)
+        system = re.search(r"\[Errno -?\d+\] [^'\")]+", reason)
+        if system is not None:
+            reason = system.group(0)
+        elif len(reason) > 300:
+            reason = reason[:300] + "…"
+        raise UpdateError(f"{url}: download failed: {reason}") from error
     content = b"".join(chunks)
     if sha256 is not None:
         digest = hashlib.sha256(content).hexdigest()
@@ -402,6 +410,13 @@ def update_lists(
     return outcomes
 
 
+def _sha256(text: str) -> str:
+    """Accept a SHA-256 digest written as 64 hex digits, checked before anything is downloaded."""
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
+        raise argparse.ArgumentTypeError(f"not a SHA-256 digest (64 hex digits): {text!r}")
+    return text
+
+
 def _positive(kind: type[int] | type[float]) -> Any:
     """Return an argparse type that accepts only positive numbers of ``kind``."""
 
@@ -426,7 +441,12 @@ def update_lists_main(argv: Sequence[str]) -> int:
     )
     parser.add_argument("urls", nargs="+", metavar="URL", help="http(s) address of a list to download")
     parser.add_argument(
-        "--sha256", action="append", default=[], metavar="HEX", help="expected SHA-256 of each list, in URL order"
+        "--sha256",
+        action="append",
+        default=[],
+        type=_sha256,
+        metavar="HEX",
+        help="expected SHA-256 of each list, in URL order",
     )
     parser.add_argument("--dir", type=Path, default=None, help=f"folder to save into (default {data_dir()})")
     parser.add_argument(

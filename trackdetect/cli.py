@@ -225,7 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return update_lists_main(arguments[1:])
     if arguments[:1] == ["rules"]:
-        if "--markdown" in arguments[1:]:
+        rules_parser = argparse.ArgumentParser(prog="trackdetect rules", description="List the rules trackdetect runs.")
+        rules_parser.add_argument("--markdown", action="store_true", help="print the rule reference in Markdown")
+        if rules_parser.parse_args(arguments[1:]).markdown:
             from ._docs import rules_markdown
 
             print(rules_markdown(), end="")
@@ -248,6 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (_UsageError, TrackdetectError) as error:
         print(f"trackdetect: {error}", file=sys.stderr)
         return EXIT_ERROR
+    # An empty -r would otherwise replace the header recipients with nothing.
+    recipients = [address for address in args.recipient if address.strip()] or None
 
     status = EXIT_CLEAN
     failed = False
@@ -255,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             for name, raw in _messages(path, args.mbox):
                 try:
-                    report = detect(raw, recipients=args.recipient or None, options=options)
+                    report = detect(raw, recipients=recipients, options=options)
                     if args.json:
                         output = report.to_json()
                     elif args.jsonl:
