@@ -224,7 +224,7 @@ class SavedLists:
     parameter_rules: ParameterRules | None = None
     blocklist: BlockList | None = None
     skipped: tuple[str, ...] = ()
-    """Why each file of the folder that is not a list was left out, one sentence per file."""
+    """The reason each file of the folder that is not a list was left out, one per file."""
 
 
 def detect_format(content: bytes) -> str:
@@ -320,7 +320,7 @@ def download_list(
     if urlsplit(url).scheme not in ("http", "https"):
         raise UpdateError(f"{url}: only http and https URLs can be downloaded")
     if not timeout > 0:
-        raise UpdateError(f"timeout must be a positive number of seconds, not {timeout}")
+        raise UpdateError(f"invalid timeout {timeout}: give a positive number of seconds")
     # requests applies its timeout to the connection and to each read, so a server that sends
     # a byte now and then would never time out: the whole download gets the same limit.
     deadline = time.monotonic() + timeout
