@@ -57,6 +57,16 @@ PAGES["/clash.json"] = (200, json.dumps(CLASHING_VENDORS).encode())
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
+        if self.path in ("/short.txt", "/silent.txt"):
+            # A body cut short of its Content-Length, or headers and then nothing.
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            if self.path == "/short.txt":
+                self.wfile.write(b"||a.example.net^\n")
+            else:
+                time.sleep(3)
+            return
         if self.path == "/drip.txt":
             # Two bytes every 0.3 s: each read is quick, the whole download is not.
             self.send_response(200)
@@ -293,3 +303,28 @@ def test_refused_connection_reads_short(tmp_path: Path) -> None:
     outcomes = update_lists(["http://127.0.0.1:9/x.txt"], folder=tmp_path, timeout=5)
     assert outcomes[0][1].startswith("failed: download failed: ")
     assert len(outcomes[0][1]) < 150
+
+
+@pytest.mark.parametrize("path", ["/short.txt", "/silent.txt"])
+def test_broken_body_is_a_failed_download(server: str, tmp_path: Path, path: str) -> None:
+    outcomes = update_lists([f"{server}{path}", f"{server}/easy.txt"], folder=tmp_path, timeout=1)
+    assert outcomes[0][1].startswith("failed: download failed")
+    # The next list is still downloaded.
+    assert outcomes[1][1].startswith("saved adblock list")
+
+
+def test_vendor_list_clashing_with_a_saved_one_is_rejected(server: str, tmp_path: Path) -> None:
+    assert update_lists([f"{server}/vendors.json"], folder=tmp_path, timeout=5)[0][1].startswith("saved")
+    PAGES["/mirror.json"] = PAGES["/vendors.json"]
+    outcomes = update_lists([f"{server}/mirror.json"], folder=tmp_path, timeout=5)
+    assert "127.0.0.1_vendors.json" in outcomes[0][1]
+    assert "nothing saved" in outcomes[0][1]
+    # Downloading the same list again replaces its own copy, which is no clash.
+    assert update_lists([f"{server}/vendors.json"], folder=tmp_path, timeout=5)[0][1].startswith("saved")
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e400"])
+def test_command_rejects_infinite_timeout(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        update_lists_main(["http://127.0.0.1:9/x.txt", "--timeout", value])
+    assert "must be positive and finite" in capsys.readouterr().err

@@ -1083,11 +1083,20 @@ def test_codec_guard_rejects_unknown_names(monkeypatch: pytest.MonkeyPatch) -> N
             _mime._codec_name(charset)
 
 
-@pytest.mark.parametrize("given", ["Ann Lee <ann.lee@example.org>", " <ann.lee@example.org> ", "ann.lee@example.org"])
+@pytest.mark.parametrize(
+    "given",
+    [
+        "Ann Lee <ann.lee@example.org>",
+        " <ann.lee@example.org> ",
+        "ann.lee@example.org",
+        "ann.lee@example.org (Ann)",
+        "Bob <bob@example.net>, Ann <ann.lee@example.org>",
+    ],
+)
 def test_given_recipient_with_display_name(given: str) -> None:
     html = '<img src="https://t.example.net/o?e=ann.lee@example.org" width="1" height="1">'
     report = detect_html(html, recipients=[given])
-    assert report.recipients == ("ann.lee@example.org",)
+    assert "ann.lee@example.org" in report.recipients
     assert [finding.leak.address for finding in report.by_kind("recipient_leak") if finding.leak] == [
         "ann.lee@example.org"
     ]

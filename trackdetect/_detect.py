@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.message import Message
+from email.utils import getaddresses
 from functools import lru_cache
 from urllib.parse import unquote
 
@@ -21,7 +22,7 @@ from ._errors import InputError
 from ._explain import explanation_code
 from ._html import Reference
 from ._leaks import AddressMatcher, LeakMatch
-from ._mime import ParsedMessage, parse_message
+from ._mime import MAX_HEADER_SCAN, ParsedMessage, parse_message
 from ._options import Options
 from ._urls import IMAGE_FILE, MAX_URL_LENGTH, Token, UrlParts, find_address, find_tokens, split_url
 from ._vendors import VendorIndex, VendorMatch, default_index
@@ -198,15 +199,16 @@ def _given_addresses(items: Iterable[str], name: str) -> list[str]:
     """
     if isinstance(items, (str, bytes)):
         raise TypeError(f"{name} must be an iterable of addresses, not a single {type(items).__name__}")
-    addresses = []
+    addresses: list[str] = []
     for item in items:
         if not isinstance(item, str) or "@" not in item:
             continue
-        address = item.strip()
-        if address.endswith(">") and "<" in address:
-            address = address[address.rindex("<") + 1 : -1].strip()
-        if "@" in address:
-            addresses.append(address)
+        try:
+            # The parser the headers go through: display names, comments, several addresses.
+            pairs = getaddresses([item[:MAX_HEADER_SCAN]])
+        except (RecursionError, ValueError, IndexError, TypeError):
+            pairs = [("", item.strip())]
+        addresses.extend(address for _name, address in pairs if "@" in address)
     return addresses
 
 

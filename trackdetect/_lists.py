@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import sys
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 MAX_LIST_BYTES = 16 * 1024 * 1024
 """Default size limit of a downloaded list."""
 DOWNLOAD_TIMEOUT = 30.0
-"""Seconds to wait for the server to connect and to send each chunk."""
+"""Seconds allowed for each download: to connect, and for the whole list to arrive."""
 MAX_RULES = 200_000
 _HOST_FILTER = re.compile(r"^\|\|([a-z0-9.-]+\.[a-z]{2,})(\^|/[^$]*)?(?:\$.*)?$")
 _PATH_FILTER = re.compile(r"^(/[A-Za-z0-9_./?=&%-]{3,200})(?:\$.*)?$")
@@ -221,6 +222,8 @@ class SavedLists:
     """Lists read from the data folder, ready to pass to ``detect()`` through ``Options``."""
 
     vendor_documents: tuple[Any, ...] = ()
+    vendor_files: tuple[str, ...] = ()
+    """The file each of ``vendor_documents`` was read from."""
     parameter_rules: ParameterRules | None = None
     blocklist: BlockList | None = None
     skipped: tuple[str, ...] = ()
@@ -246,18 +249,22 @@ def detect_format(content: bytes) -> str:
     raise DataError("unknown list format: expected trackdetect vendor JSON, ClearURLs JSON or an Adblock Plus list")
 
 
-def validate_list(content: bytes, name: str) -> str:
-    """Parse a downloaded list fully and return its format; raise DataError if it is invalid."""
+def validate_list(content: bytes, name: str, others: Sequence[tuple[str, Any]] = ()) -> str:
+    """Parse a downloaded list fully and return its format; raise DataError if it is invalid.
+
+    ``others`` are the vendor documents already saved, with their file names: a vendor list
+    must not reuse an id or domain of them or of the shipped data.
+    """
     kind = detect_format(content)
     if kind == "vendors":
         document = json.loads(content.decode("utf-8"))
         vendors_from_data(document, name)
+        names = [other_name for other_name, _document in others] + [name]
         try:
-            # A vendor id or domain that the shipped data already has would make every later
-            # run with the saved lists fail, so the list is checked against that data now.
-            load_vendor_index([document])
+            # A clash would make every later run with the saved lists fail, so it is found now.
+            load_vendor_index([*(other for _name, other in others), document])
         except DataError as error:
-            raise DataError(f"{name}: {str(error).removeprefix('extra[0]: ')}") from error
+            raise DataError(name_vendor_files(str(error), names)) from error
     elif kind == "clearurls":
         parse_clearurls(json.loads(content.decode("utf-8")), name)
     else:
@@ -265,6 +272,15 @@ def validate_list(content: bytes, name: str) -> str:
         if not (blocklist.hosts or blocklist.host_paths or blocklist.paths):
             raise DataError(f"{name}: the Adblock list has no host or path filters trackdetect can use")
     return kind
+
+
+def name_vendor_files(message: str, names: Sequence[str]) -> str:
+    """Replace the ``extra[N]`` labels of a vendor-index error with the files they stand for."""
+    return re.sub(
+        r"extra\[(\d+)\]",
+        lambda match: names[int(match.group(1))] if int(match.group(1)) < len(names) else match.group(0),
+        message,
+    )
 
 
 def load_saved_lists(folder: Path | None = None) -> SavedLists:
@@ -277,6 +293,7 @@ def load_saved_lists(folder: Path | None = None) -> SavedLists:
     providers: list[_Provider] = []
     adblock_texts: list[str] = []
     skipped: list[str] = []
+    vendor_files: list[str] = []
     for path in sorted(folder.iterdir()):
         if path.name.endswith((".previous", ".part")) or not path.is_file():
             continue
@@ -289,6 +306,7 @@ def load_saved_lists(folder: Path | None = None) -> SavedLists:
             continue
         if kind == "vendors":
             documents.append(json.loads(content.decode("utf-8")))
+            vendor_files.append(str(path))
         elif kind == "clearurls":
             providers.extend(parse_clearurls(json.loads(content.decode("utf-8")), str(path)).providers)
         else:
@@ -298,7 +316,7 @@ def load_saved_lists(folder: Path | None = None) -> SavedLists:
     blocklist = parse_adblock("\n".join(adblock_texts), "your block lists") if adblock_texts else None
     if blocklist is not None and not (blocklist.hosts or blocklist.host_paths or blocklist.paths):
         blocklist = None
-    return SavedLists(tuple(documents), rules, blocklist, tuple(skipped))
+    return SavedLists(tuple(documents), tuple(vendor_files), rules, blocklist, tuple(skipped))
 
 
 # Download ----------------------------------------------------------------------------------
@@ -316,10 +334,11 @@ def download_list(
 ) -> bytes:
     """Download one list with ``requests``, enforcing the size limit and an optional SHA-256."""
     import requests
+    import urllib3
 
     if urlsplit(url).scheme not in ("http", "https"):
         raise UpdateError(f"{url}: only http and https URLs can be downloaded")
-    if not timeout > 0:
+    if not (timeout > 0 and math.isfinite(timeout)):
         raise UpdateError(f"invalid timeout {timeout}: give a positive number of seconds")
     # requests applies its timeout to the connection and to each read, so a server that sends
     # a byte now and then would never time out: the whole download gets the same limit.
@@ -347,7 +366,9 @@ def download_list(
                 if time.monotonic() > deadline:
                     raise UpdateError(f"{url}: download took longer than {timeout:g} seconds")
                 chunks.append(chunk)
-    except requests.RequestException as error:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
+        # read1() reads through urllib3 directly, so its errors (a read timeout, a body cut
+        # short, a broken gzip stream) arrive without requests' wrapping.
         # A failed connection's text repeats the connection pool and the retries around the
         # operating system's reason ("[Errno 111] Connection refused"), which is what matters.
         reason = str(error)
@@ -399,7 +420,13 @@ def update_lists(
             content = download_list(
                 url, max_bytes=max_bytes, sha256=sha256[position] if sha256 else None, timeout=timeout
             )
-            kind = validate_list(content, name)
+            saved = load_saved_lists(folder)
+            others = [
+                (Path(file).name, document)
+                for file, document in zip(saved.vendor_files, saved.vendor_documents, strict=True)
+                if Path(file).name != name  # the copy this download replaces
+            ]
+            kind = validate_list(content, name, others)
         except (UpdateError, DataError) as error:
             logger.debug("%s", error)
             kept = "kept the saved copy" if (folder / name).exists() else "nothing saved"
@@ -425,8 +452,8 @@ def _positive(kind: type[int] | type[float]) -> Any:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+        if not (value > 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"must be positive and finite, not {text}")
         return value
 
     return parse

@@ -52,7 +52,9 @@ class Options:
 
         for name in ("select", "ignore", "extra_recipients"):
             value = getattr(self, name)
-            if isinstance(value, (str, bytes)):
+            if value is None:
+                object.__setattr__(self, name, ())
+            elif isinstance(value, (str, bytes)):
                 raise TypeError(f"Options.{name} must be a tuple of strings, not a single {type(value).__name__}")
         for name in ("select", "ignore"):
             codes = normalize_codes(getattr(self, name))

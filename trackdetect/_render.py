@@ -121,9 +121,11 @@ def render_text(report: Report, source: str = "", *, verbose: bool = False) -> s
         for finding in shown:
             by_explanation.setdefault(finding.explanation, []).append(finding)
         label = "What this is" if kind is Kind.REDIRECT else "What the sender learns"
-        for code, group in by_explanation.items():
+        for position, (code, group) in enumerate(by_explanation.items()):
             explanation = explain(code)
             if explanation:
+                if position:
+                    lines.append("")  # sets the next explanation apart from the finding above
                 lines.append(f"    {label}: {explanation}")
             for finding in group:
                 lines.extend(_finding_lines(finding, verbose))

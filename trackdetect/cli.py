@@ -152,6 +152,7 @@ def _options(args: argparse.Namespace) -> Options:
             raise _UsageError(f"{name}: cannot read vendor file: {error}") from error
     parameter_rules = None
     blocklist = None
+    names = list(args.vendors)
     if args.lists:
         from ._lists import load_saved_lists
 
@@ -159,6 +160,7 @@ def _options(args: argparse.Namespace) -> Options:
         for reason in saved.skipped:
             print(f"trackdetect: warning: {reason}", file=sys.stderr)
         extra.extend(saved.vendor_documents)
+        names.extend(saved.vendor_files)
         parameter_rules = saved.parameter_rules
         blocklist = saved.blocklist
     if extra:
@@ -168,14 +170,9 @@ def _options(args: argparse.Namespace) -> Options:
         try:
             index = load_vendor_index(extra)
         except DataError as error:
-            if not args.lists:
-                raise
-            from ._lists import data_dir
+            from ._lists import name_vendor_files
 
-            raise _UsageError(
-                f"{error}; a vendor list saved in {data_dir()} may clash with the shipped data: "
-                "delete it or download it again with 'trackdetect update-lists'"
-            ) from error
+            raise _UsageError(f"{name_vendor_files(str(error), names)}; fix or delete that vendor file") from error
     select = normalize_codes(args.select.split(","))
     ignore = normalize_codes(args.ignore.split(","))
     _check_codes(select, "--select")
@@ -250,8 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (_UsageError, TrackdetectError) as error:
         print(f"trackdetect: {error}", file=sys.stderr)
         return EXIT_ERROR
-    # An empty -r would otherwise replace the header recipients with nothing.
-    recipients = [address for address in args.recipient if address.strip()] or None
+    # A -r without an address would otherwise replace the header recipients with nothing.
+    recipients = [address for address in args.recipient if "@" in address] or None
 
     status = EXIT_CLEAN
     failed = False
