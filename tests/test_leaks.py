@@ -501,7 +501,7 @@ def test_clear_of_in_small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "https://www.example.com/products/shoes" in clear
 
 
-def test_clear_of_with_a_character_that_grows_when_lowered() -> None:
+def test_clear_of_growing_lowercase_batch() -> None:
     # "\u0130" lowers to two characters, so the join is folded one character at a time, and
     # a final capital sigma then folds differently from the URL alone.
     matcher = AddressMatcher(["\u039d\u0399\u039a\u039f\u03a3@example.gr"])

@@ -313,7 +313,7 @@ def test_broken_body_is_a_failed_download(server: str, tmp_path: Path, path: str
     assert outcomes[1][1].startswith("saved adblock list")
 
 
-def test_vendor_list_clashing_with_a_saved_one_is_rejected(server: str, tmp_path: Path) -> None:
+def test_vendor_list_clashing_saved_rejected(server: str, tmp_path: Path) -> None:
     assert update_lists([f"{server}/vendors.json"], folder=tmp_path, timeout=5)[0][1].startswith("saved")
     PAGES["/mirror.json"] = PAGES["/vendors.json"]
     outcomes = update_lists([f"{server}/mirror.json"], folder=tmp_path, timeout=5)
@@ -328,3 +328,9 @@ def test_command_rejects_infinite_timeout(value: str, capsys: pytest.CaptureFixt
     with pytest.raises(SystemExit):
         update_lists_main(["http://127.0.0.1:9/x.txt", "--timeout", value])
     assert "must be positive and finite" in capsys.readouterr().err
+
+
+def test_update_despite_broken_saved_list(server: str, tmp_path: Path) -> None:
+    # A saved ClearURLs file that no longer parses must not stop the download that replaces it.
+    (tmp_path / "broken.json").write_text('{"providers": 5}', encoding="utf-8")
+    assert update_lists([f"{server}/easy.txt"], folder=tmp_path, timeout=5)[0][1].startswith("saved")

@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.message import Message
-from email.utils import getaddresses
 from functools import lru_cache
 from urllib.parse import unquote
 
@@ -22,7 +21,7 @@ from ._errors import InputError
 from ._explain import explanation_code
 from ._html import Reference
 from ._leaks import AddressMatcher, LeakMatch
-from ._mime import MAX_HEADER_SCAN, ParsedMessage, parse_message
+from ._mime import ParsedMessage, parse_message, read_addresses
 from ._options import Options
 from ._urls import IMAGE_FILE, MAX_URL_LENGTH, Token, UrlParts, find_address, find_tokens, split_url
 from ._vendors import VendorIndex, VendorMatch, default_index
@@ -199,16 +198,8 @@ def _given_addresses(items: Iterable[str], name: str) -> list[str]:
     """
     if isinstance(items, (str, bytes)):
         raise TypeError(f"{name} must be an iterable of addresses, not a single {type(items).__name__}")
-    addresses: list[str] = []
-    for item in items:
-        if not isinstance(item, str) or "@" not in item:
-            continue
-        try:
-            # The parser the headers go through: display names, comments, several addresses.
-            pairs = getaddresses([item[:MAX_HEADER_SCAN]])
-        except (RecursionError, ValueError, IndexError, TypeError):
-            pairs = [("", item.strip())]
-        addresses.extend(address for _name, address in pairs if "@" in address)
+    # Each item is read as a To header is: display names, comments, several addresses.
+    addresses, _readable = read_addresses([item for item in items if isinstance(item, str) and "@" in item])
     return addresses
 
 
@@ -223,15 +214,15 @@ def _within_url_budget(references: list[Reference], budget: int, defects: list[D
     judged: set[str] = set()
     dropped: set[str] = set()
     total = 0
-    kept = []
+    remaining = []
     for reference in references:
         url = reference.url
         if url in judged or not url[:8].lower().startswith(("http://", "https://")):
-            kept.append(reference)
+            remaining.append(reference)
         elif not dropped and total + min(len(url), MAX_URL_LENGTH) <= budget:
             judged.add(url)
             total += min(len(url), MAX_URL_LENGTH)
-            kept.append(reference)
+            remaining.append(reference)
         else:
             dropped.add(url)
     if dropped:
@@ -242,7 +233,7 @@ def _within_url_budget(references: list[Reference], budget: int, defects: list[D
                 f"{len(dropped)} distinct URLs after the first {len(judged)} were not judged",
             )
         )
-    return kept
+    return remaining
 
 
 @lru_cache(maxsize=256)

@@ -414,18 +414,23 @@ def update_lists(
     if sha256 and len(sha256) != len(urls):
         raise UpdateError("give one --sha256 per URL, in the same order, or none")
     outcomes = []
+    # Vendor lists by file name, kept current through the run so that a later URL is checked
+    # against the lists saved before it too.
+    try:
+        saved = load_saved_lists(folder)
+    except DataError as error:
+        # A broken saved ClearURLs list must not stop new downloads, which may replace it.
+        logger.debug("saved lists not read: %s", error)
+        saved = SavedLists()
+    vendor_lists = dict(zip((Path(file).name for file in saved.vendor_files), saved.vendor_documents, strict=True))
     for position, url in enumerate(urls):
         name = _list_name(url)
         try:
             content = download_list(
                 url, max_bytes=max_bytes, sha256=sha256[position] if sha256 else None, timeout=timeout
             )
-            saved = load_saved_lists(folder)
-            others = [
-                (Path(file).name, document)
-                for file, document in zip(saved.vendor_files, saved.vendor_documents, strict=True)
-                if Path(file).name != name  # the copy this download replaces
-            ]
+            # The copy this download replaces is no clash.
+            others = [(other, document) for other, document in vendor_lists.items() if other != name]
             kind = validate_list(content, name, others)
         except (UpdateError, DataError) as error:
             logger.debug("%s", error)
@@ -433,6 +438,8 @@ def update_lists(
             outcomes.append((url, f"failed: {str(error).removeprefix(url + ': ')}; {kept}"))
             continue
         path = save_list(content, name, folder)
+        if kind == "vendors":
+            vendor_lists[name] = json.loads(content.decode("utf-8"))
         outcomes.append((url, f"saved {kind} list to {path} ({len(content)} bytes)"))
     return outcomes
 

@@ -119,29 +119,41 @@ class ParsedMessage:
 
     def addresses(self, *names: str) -> list[str]:
         """Return the addresses found in the named headers, as written, in order, without repeats."""
-        values = [value for name in names for value in self.header_values(name)]
-        try:
-            pairs = getaddresses(values)
-        except (RecursionError, ValueError, IndexError, TypeError):
-            # The standard library parses nested comments recursively, so thousands of "("
-            # in a header exhaust the stack. The addresses are then taken from the text.
-            pairs = [("", found) for value in values for found in _ADDRESS_TEXT.findall(value[:MAX_HEADER_SCAN])]
+        addresses, readable = read_addresses([value for name in names for value in self.header_values(name)])
+        if not readable:
             self.defects.append(
                 Defect(
                     "header.unreadable-addresses",
                     "an address header could not be parsed; its addresses were read as text",
                 )
             )
-        seen: dict[str, str] = {}
-        for _display, address in pairs:
-            address = address.strip().strip("<>")
-            if len(address) > 2 and address[0] == address[-1] == '"':
-                # '<"ann@example.org">' is read as one quoted local part. Clients take the
-                # address inside the quotes, as the standard library's newer parser does.
-                address = address[1:-1].strip()
-            if "@" in address and address.lower() not in seen:
-                seen[address.lower()] = address
-        return list(seen.values())
+        return addresses
+
+
+def read_addresses(values: list[str]) -> tuple[list[str], bool]:
+    """Return the addresses in address-list texts, as written, in order, without repeats.
+
+    Display names, comments and several addresses per text are read as in a To header. The
+    flag is False when the parser failed and the addresses were taken from the raw text.
+    """
+    readable = True
+    try:
+        pairs = getaddresses(values)
+    except (RecursionError, ValueError, IndexError, TypeError):
+        # The standard library parses nested comments recursively, so thousands of "("
+        # exhaust the stack. The addresses are then taken from the text.
+        pairs = [("", found) for value in values for found in _ADDRESS_TEXT.findall(value[:MAX_HEADER_SCAN])]
+        readable = False
+    seen: dict[str, str] = {}
+    for _display, address in pairs:
+        address = address.strip().strip("<>")
+        if len(address) > 2 and address[0] == address[-1] == '"':
+            # '<"ann@example.org">' is read as one quoted local part. Clients take the
+            # address inside the quotes, as the standard library's newer parser does.
+            address = address[1:-1].strip()
+        if "@" in address and address.lower() not in seen:
+            seen[address.lower()] = address
+    return list(seen.values()), readable
 
 
 def parse_message(message: bytes | str | Message) -> ParsedMessage:
