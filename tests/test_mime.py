@@ -16,6 +16,7 @@ import io
 import quopri
 import time
 from email.message import EmailMessage, Message
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
@@ -950,6 +951,50 @@ def test_quoted_address_recipients(to: str, expected: tuple[str, ...]) -> None:
     raw = f"From: news@shop.example.com\r\nTo: {to}\r\nContent-Type: text/html\r\n\r\n<p>Hi</p>"
     assert detect(raw).recipients == expected
     assert detect(email.message_from_string(raw, policy=email.policy.default)).recipients == expected
+
+
+_ADDRESS_FORMS = [
+    "ann@example.org",
+    " <ann.lee@example.org> ",
+    "Ann Lee <ann.lee@example.org>",
+    "John Q. Public <jqp@mail.example.com>",
+    '"Lee, Ann" <ann@example.org>',
+    "=?utf-8?q?J=C3=B6rg?= <joerg@example.de>",
+    "Jörg <joerg@example.de>",
+    "o'neil+news@example.ie",
+    "ann@example.org,\r\n\tBob <bob@example.org>",
+    "ann..lee@example.org",
+    "ann@example..org",
+    ".ann@example.org",
+    "Ann <ann@example.org",
+    "sau@example.com (Stephen)",
+    "undisclosed-recipients:;",
+    "Ann;Lee <ann@example.org>",
+    "ann@example.org <bob@example.org>",
+    '"ann@example.org" <bob@example.org>',
+    "x < ann@example.org >",
+    "ann@[192.0.2.1]",
+    "<ann@example.org> trailing",
+    "",
+]
+
+
+@pytest.mark.parametrize("value", _ADDRESS_FORMS)
+def test_simple_address_forms_read_as_getaddresses(value: str) -> None:
+    # The regular expression for common forms must give what the standard library's parser
+    # gives, or step aside (None) for it.
+    fast = _mime._simple_addresses([value])
+    if fast is not None:
+        assert fast == [address for _name, address in getaddresses([value]) if address]
+
+
+def test_simple_address_forms_cover_common_headers() -> None:
+    assert _mime._simple_addresses(["Ann Lee <ann.lee@example.org>", "bob@example.org, Cy <cy@example.org>"]) == [
+        "ann.lee@example.org",
+        "bob@example.org",
+        "cy@example.org",
+    ]
+    assert _mime._simple_addresses(["sau@example.com (Stephen)"]) is None
 
 
 def test_caller_message_not_changed() -> None:

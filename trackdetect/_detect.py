@@ -37,7 +37,7 @@ from .report import (
     Report,
     RuleHit,
 )
-from .rules import BASE_URL, READ_RECEIPT, RULES, SECURITY_WRAPPER, Subject
+from .rules import BASE_URL, READ_RECEIPT, RULES, SECURITY_WRAPPER, Rule, Subject
 
 logger = logging.getLogger(__name__)
 
@@ -236,6 +236,17 @@ def _within_url_budget(references: list[Reference], budget: int, defects: list[D
     return remaining
 
 
+@lru_cache(maxsize=64)
+def _enabled_rules(select: tuple[str, ...], ignore: tuple[str, ...]) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
+    """Return the rules for resources and for links that run under ``select`` and ``ignore``."""
+    options = Options(select=select, ignore=ignore)
+    enabled = [rule for rule in RULES if options.rule_enabled(rule.code)]
+    return (
+        tuple(rule for rule in enabled if "resource" in rule.roles),
+        tuple(rule for rule in enabled if "link" in rule.roles),
+    )
+
+
 @lru_cache(maxsize=256)
 def _matcher_for(addresses: tuple[str, ...]) -> AddressMatcher:
     """Return a matcher for these addresses; an archive scan meets the same recipients often."""
@@ -338,8 +349,7 @@ class _Judge:
         self.matcher = matcher
         self.references = references
         self.parsed = parsed
-        self.resource_rules = tuple(r for r in RULES if "resource" in r.roles and options.rule_enabled(r.code))
-        self.link_rules = tuple(r for r in RULES if "link" in r.roles and options.rule_enabled(r.code))
+        self.resource_rules, self.link_rules = _enabled_rules(options.select, options.ignore)
         self.url_counts = Counter(ref.url for ref in references if ref.role == "resource")
         self._facts: dict[tuple[str, str, bool], _UrlFacts | None] = {}
         # One search over all the URLs clears most of them. An unwrapped URL is searched alone.

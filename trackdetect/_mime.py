@@ -47,6 +47,14 @@ _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _ICS_FOLD = re.compile(r"\r?\n[ \t]")
 _ADDRESS_TEXT = re.compile(r"[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}")
 MAX_HEADER_SCAN = 100_000
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+# One list item in the forms nearly every header uses: "ann@example.org", "<ann@example.org>",
+# 'Ann Lee <ann@example.org>' and '"Lee, Ann" <ann@example.org>'. getaddresses() reads these
+# the same way, and its character-by-character parser is the costly step for the rest.
+_SIMPLE_ITEM = re.compile(
+    rf'\s*(?:({_PLAIN_ADDRESS})|(?:[^()<>@,:;"\[\]\\\s][^()<>@,:;"\[\]\\]*|"[^"\\]*")?\s*<({_PLAIN_ADDRESS})>)\s*'
+)
 """Characters of an address header searched for addresses when it cannot be parsed."""
 _AMP_TYPES = frozenset({"text/x-amp-html"})
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?([A-Za-z0-9_.:-]{1,40})""", re.I)
@@ -137,15 +145,17 @@ def read_addresses(values: list[str]) -> tuple[list[str], bool]:
     flag is False when the parser failed and the addresses were taken from the raw text.
     """
     readable = True
-    try:
-        pairs = getaddresses(values)
-    except (RecursionError, ValueError, IndexError, TypeError):
-        # The standard library parses nested comments recursively, so thousands of "("
-        # exhaust the stack. The addresses are then taken from the text.
-        pairs = [("", found) for value in values for found in _ADDRESS_TEXT.findall(value[:MAX_HEADER_SCAN])]
-        readable = False
+    found = _simple_addresses(values)
+    if found is None:
+        try:
+            found = [address for _display, address in getaddresses(values)]
+        except (RecursionError, ValueError, IndexError, TypeError):
+            # The standard library parses nested comments recursively, so thousands of "("
+            # exhaust the stack. The addresses are then taken from the text.
+            found = [found for value in values for found in _ADDRESS_TEXT.findall(value[:MAX_HEADER_SCAN])]
+            readable = False
     seen: dict[str, str] = {}
-    for _display, address in pairs:
+    for address in found:
         address = address.strip().strip("<>")
         if len(address) > 2 and address[0] == address[-1] == '"':
             # '<"ann@example.org">' is read as one quoted local part. Clients take the
@@ -154,6 +164,19 @@ def read_addresses(values: list[str]) -> tuple[list[str], bool]:
         if "@" in address and address.lower() not in seen:
             seen[address.lower()] = address
     return list(seen.values()), readable
+
+
+def _simple_addresses(values: list[str]) -> list[str] | None:
+    """Return the addresses of texts made only of simple list items, or None for any other text."""
+    found = []
+    for value in values:
+        items = value.split(",") if '"' not in value else [value]
+        for item in items:
+            match = _SIMPLE_ITEM.fullmatch(item)
+            if match is None:
+                return None
+            found.append(match[1] or match[2])
+    return found
 
 
 def parse_message(message: bytes | str | Message) -> ParsedMessage:

@@ -68,6 +68,8 @@ class Options:
 
     def rule_enabled(self, code: str) -> bool:
         """Return whether the rule with this code runs under ``select`` and ``ignore``."""
+        if not self.select and not self.ignore:
+            return True
         if self.select and not any(code.startswith(prefix) for prefix in self.select):
             return False
         return not any(code.startswith(prefix) for prefix in self.ignore)
