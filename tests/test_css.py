@@ -777,6 +777,16 @@ def test_fast_path_matches_tokenizer(declarations: list[str]) -> None:
         pytest.param(".a{content:'}'}.b{background:url(b.png)}", ".b{background:url(b.png)}", id="brace-in-string"),
         pytest.param("/* { */.b{background:url(b.png)}", "/* { */.b{background:url(b.png)}", id="brace-in-comment"),
         pytest.param(".a{color:red}.b{background:url(b.png)", ".b{background:url(b.png)", id="unclosed-block"),
+        pytest.param(
+            "@media screen and (max-width:600px){.m{display:none}.k{color:red}.n{background:url(n.png)}",
+            "@media screen and (max-width:600px){.n{background:url(n.png)}",
+            id="unclosed-small-screen-media",
+        ),
+        pytest.param(
+            "@media print{.a{color:red}.b{background:url(b.png)",
+            "@media print{.b{background:url(b.png)",
+            id="unclosed-media-rule",
+        ),
         pytest.param("\u0130.a{color:red}.b{BACKGROUND:URL(b.png)}", ".b{BACKGROUND:URL(b.png)}", id="non-ascii-case"),
         pytest.param(
             ".hid{display:none}.hid{display:block}.x{color:red}",
@@ -854,6 +864,21 @@ def test_relevant_hiding_unchanged(css: str) -> None:
     whole = read_stylesheet(css)
     assert filtered.hidden_classes == whole.hidden_classes
     assert filtered.hidden_ids == whole.hidden_ids
+    assert filtered.hidden_selectors == whole.hidden_selectors
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(css_block, min_size=1, max_size=8).map("\n".join), st.floats(0.3, 1.0))
+def test_relevant_same_when_cut_short(css: str, fraction: float) -> None:
+    # A sheet that ends inside a block (an @media block, a rule, a string) is read as CSS
+    # reads it at the end of the input, with or without the filter.
+    cut = css[: int(len(css) * fraction)]
+    filtered = read_stylesheet(relevant_stylesheet(cut))
+    whole = read_stylesheet(cut)
+    assert [(ref.url, ref.property, ref.event) for ref in filtered.references] == [
+        (ref.url, ref.property, ref.event) for ref in whole.references
+    ]
+    assert (filtered.hidden_classes, filtered.hidden_ids) == (whole.hidden_classes, whole.hidden_ids)
     assert filtered.hidden_selectors == whole.hidden_selectors
 
 

@@ -128,14 +128,14 @@ def may_contain_reference(css: str) -> bool:
     return any(word in lowered for word in _GATE_WORDS)
 
 
-# Marks looked for in the lower-cased text. The look-ahead lets the regular expression engine
-# skip quickly over characters that cannot start any alternative.
+# Marks looked for in the lower-cased text. The look-ahead checks the first two characters of
+# every alternative, so the regular expression engine skips quickly over most of the text.
 _REFERENCE_MARK = re.compile(r"\\|url\(|image-set|@import")
 # Loose on purpose: a mark only keeps a rule for the real reader, so a keyword alone is
 # enough where the value can be written in many ways ("opacity:+0", "max-height:.0px",
 # "display/**/:none", "left:-1e3px", "top:-11in").
 _HIDING_MARK = re.compile(
-    r"(?=[dvomc\-wh])(?:display[^;{}]{0,60}none|visibility|opacity|mso-hide|max-height|"
+    r"(?=[dvomc\-wh][ipsale\d.])(?:display[^;{}]{0,60}none|visibility|opacity|mso-hide|max-height|"
     r"max-width[\s:/*]*[-+.0]|-\d{3,}|-[\d.]+\s*(?:in|cm|pc)\b|-[\d.]+e|clip|"
     r"\bwidth[\s:/*]*[-+.0]|\bheight[\s:/*]*[-+.0])"
 )
@@ -197,6 +197,8 @@ class _Block:
     units: list[_Unit]
     body_start: int = -1
     """Offset after the ``{`` of an ``@media`` block, or -1 for a plain rule."""
+    closed: bool = True
+    """False for an ``@media`` block that the sheet ends inside."""
 
 
 # Class and id names as written, non-ASCII letters and "--x" included.
@@ -241,7 +243,7 @@ def relevant_stylesheet(text: str) -> str:
         if block.body_start == -1:
             kept.append(inner[0])
         else:
-            kept.append(f"{text[block.start : block.body_start]}{''.join(inner)}}}")
+            kept.append(f"{text[block.start : block.body_start]}{''.join(inner)}{'}' if block.closed else ''}")
     return "\n".join(kept)
 
 
@@ -292,10 +294,18 @@ def _stylesheet_blocks(text: str, marks: _Marks) -> list[_Block]:
                 else:
                     blocks.append(_Block(start, match.end(), [unit(start, match.end())]))
                 start = match.end()
-    # What follows the last closed rule, an unclosed block included, is kept whole.
-    if text[start:].strip() and marks.relevant(start, len(text)):
+    if depth and media:
+        # CSS closes an unclosed block at the end of the sheet, so an unclosed @media block
+        # keeps only its rules that matter, as a closed one does. Nothing is appended to close
+        # it: a string left open at the end reads differently before a "}".
+        if text[inner_start:].strip():
+            units.append(unit(inner_start, len(text)))
+        blocks.append(_Block(start, len(text), units, body_start, closed=False))
+    elif text[start:].strip():
+        # What follows the last closed rule, any other unclosed block included, is one unit,
+        # kept like any rule: for a mark, or for naming a class or id that a rule hides.
         hiding = _any_between(marks.hiding, start, len(text))
-        blocks.append(_Block(start, len(text), [_Unit(start, len(text), True, hiding)]))
+        blocks.append(_Block(start, len(text), [_Unit(start, len(text), marks.relevant(start, len(text)), hiding)]))
     return blocks
 
 
