@@ -153,6 +153,12 @@ CLEANED = [
         id="fragment-route-emptied",
     ),
     pytest.param(
+        "https://shop.example/p#utm_source=news&page?utm_medium=email",
+        "https://shop.example/p#page",
+        ("utm_source", "utm_medium"),
+        id="fragment-turns-into-route",
+    ),
+    pytest.param(
         "https://shop.example/?utm%5Fsource=news&x=1",
         "https://shop.example/?x=1",
         ("utm_source",),
@@ -291,6 +297,7 @@ def test_clean_never_lengthens(url: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(URLISH)
 @example("#UTM_=&?UTM_")
+@example("#UTM_=&0?UTM_")
 def test_clean_idempotent(url: str) -> None:
     once = clean_url(url).url
     assert clean_url(once).removed == ()

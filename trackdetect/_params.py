@@ -32,6 +32,7 @@ __all__ = ["CleanResult", "ParamClass", "classify_parameter", "clean_url"]
 # Bounds that keep the work on hostile input small.
 _MAX_URL_CHARS = 32_768
 _MAX_PARAMS = 512
+_MAX_CLEAN_PASSES = 8
 _MAX_NAME_CHARS = 256
 _MAX_VALUE_CHARS = 4_096
 _MAX_SCORED_CHARS = 512
@@ -400,6 +401,23 @@ def clean_url(url: str, rules: ParameterRules | None = None) -> CleanResult:
     """
     if not isinstance(url, str):
         return CleanResult(str(url), (), "not a string")
+    result = _clean_once(url, rules)
+    removed = list(result.removed)
+    # Removing the first parameter of a fragment can leave text that reads as a route and a
+    # query ("#utm_=&0?utm_x" becomes "#0?utm_x"), so the result is cleaned again until
+    # nothing more goes. Each pass removes a parameter, so a few passes are enough.
+    for _ in range(_MAX_CLEAN_PASSES):
+        if not result.removed:
+            break
+        again = _clean_once(result.url, rules)
+        if not again.removed:
+            break
+        removed.extend(again.removed)
+        result = again
+    return CleanResult(result.url, tuple(removed), result.refused)
+
+
+def _clean_once(url: str, rules: ParameterRules | None) -> CleanResult:
     if len(url) > _MAX_URL_CHARS:
         return CleanResult(url, (), f"URL longer than {_MAX_URL_CHARS} characters")
     head, hash_sign, fragment = url.partition("#")
