@@ -167,12 +167,12 @@ def _img_path(token: str) -> tuple[str, str | None, str | None]:
 
 
 def _img_query(token: str) -> tuple[str, str | None, str | None]:
-    url = f"https://img.eu.cdn-mail.example.net/banner.jpg?w=600&u={token}&v=3"
+    url = f"https://img.eu.cdn-mail.example-images.net/banner.jpg?w=600&u={token}&v=3"
     return _html_page(f'<img src="{url}" width="600" height="200" alt="Summer range">'), None, None
 
 
 def _link_query(token: str) -> tuple[str, str | None, str | None]:
-    url = f"https://www.riverside-shop.example.com/summer?ref=nl&sub={token}&page=1"
+    url = f"https://www.riverside-shop.example-stores.com/summer?ref=nl&sub={token}&page=1"
     return _html_page(f'<p><a href="{url}">See the range</a></p>'), None, None
 
 
@@ -206,10 +206,12 @@ def _amp_img(token: str) -> tuple[str, str | None, str | None]:
     return _html_page("<p>Our summer range is in store now.</p>"), None, amp
 
 
+# No URL is on the registered domain of an address: a local part found on its own address's
+# site names an account there, not the reader, and is not reported.
 POSITIONS: dict[str, Position] = {
     "img-path": Position("path", "example.co.uk", _img_path),
-    "img-query": Position("query", "example.net", _img_query),
-    "link-query": Position("query", "example.com", _link_query),
+    "img-query": Position("query", "example-images.net", _img_query),
+    "link-query": Position("query", "example-stores.com", _link_query),
     "link-fragment": Position("fragment", "example.org.uk", _link_fragment),
     "css-style": Position("query", "example-holdings.com.au", _css_style),
     "text-url": Position("query", "example.io", _text_url),

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trackdetect import _leaks as leaks_module
+from trackdetect import detect
 from trackdetect._leaks import (
     _HASHES,
     ENCODINGS,
@@ -508,3 +509,77 @@ def test_clear_of_growing_lowercase_batch() -> None:
     leaking = "https://t.example.com/o?u=\u039d\u0399\u039a\u039f\u03a3@example.gr"
     assert matcher.find(leaking) != ()
     assert leaking not in matcher.clear_of([leaking, "https://x.example.com/\u0130stanbul"])
+
+
+def _leak_message(to: str, sender: str, href: str) -> str:
+    return (
+        f"From: {sender}\r\nTo: {to}\r\nSubject: Digest\r\nContent-Type: text/html\r\n\r\n"
+        f'<p>Read more: <a href="{href}">here</a></p>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("to", "sender", "href"),
+    [
+        pytest.param(
+            "python-tools@lists.example.org",
+            "python-tools-request@lists.example.org",
+            "https://lists.example.org/mailman/listinfo/python-tools",
+            id="list-page-on-list-domain",
+        ),
+        pytest.param(
+            "gitcoin.com@noreply.github.com",
+            "Notifier <notifications@github.com>",
+            "https://github.com/mail-notifier/gitcoin.com/issues/145",
+            id="repository-on-parent-domain",
+        ),
+        pytest.param(
+            "ann.lee@example.org",
+            "harborline@e.harborline.example",
+            "https://www.harborline.example/women",
+            id="sender-name-in-host",
+        ),
+        pytest.param(
+            "ann.lee@example.org",
+            "platformer@mail.example.com",
+            "https://platformer.blogs.example/p/weekly",
+            id="sender-name-as-subdomain",
+        ),
+    ],
+)
+def test_local_part_naming_own_account_not_leak(to: str, sender: str, href: str) -> None:
+    report = detect(_leak_message(to, sender, href))
+    assert [finding.kind.value for finding in report.findings if finding.kind.value == "recipient_leak"] == []
+    assert not report.tracked
+
+
+@pytest.mark.parametrize(
+    ("to", "href", "position"),
+    [
+        pytest.param(
+            "johnsmith1987@example.org",
+            "https://click.tracker.example/u/johnsmith1987/x",
+            "path",
+            id="third-party-path",
+        ),
+        pytest.param(
+            "johnsmith1987@example.org",
+            "https://johnsmith1987.tracker.example/o?u=1",
+            None,
+            id="third-party-host-not-counted",
+        ),
+        pytest.param(
+            "johnsmith1987@example.org",
+            "https://www.example.org/account?user=johnsmith1987@example.org",
+            "query",
+            id="whole-address-on-own-site",
+        ),
+    ],
+)
+def test_local_part_leak_elsewhere_still_found(to: str, href: str, position: str | None) -> None:
+    report = detect(_leak_message(to, "news@shop.example.com", href))
+    leaks = [finding for finding in report.findings if finding.kind.value == "recipient_leak"]
+    if position is None:
+        assert leaks == []
+    else:
+        assert [(finding.url, finding.leak.position) for finding in leaks if finding.leak] == [(href, position)]

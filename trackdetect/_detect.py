@@ -23,7 +23,16 @@ from ._html import Reference
 from ._leaks import AddressMatcher, LeakMatch
 from ._mime import ParsedMessage, parse_message, read_addresses
 from ._options import Options
-from ._urls import IMAGE_FILE, MAX_URL_LENGTH, Token, UrlParts, find_address, find_tokens, split_url
+from ._urls import (
+    IMAGE_FILE,
+    MAX_URL_LENGTH,
+    Token,
+    UrlParts,
+    find_address,
+    find_tokens,
+    registered_domain,
+    split_url,
+)
 from ._vendors import VendorIndex, VendorMatch, default_index
 from .report import (
     Confidence,
@@ -234,6 +243,21 @@ def _within_url_budget(references: list[Reference], budget: int, defects: list[D
             )
         )
     return remaining
+
+
+def _names_own_account(leak: LeakMatch, parts: UrlParts) -> bool:
+    """Tell whether a local part found in a URL names a site's own account, not the reader.
+
+    A local part in a host name is the site's name (platformer@substack.com and
+    platformer.substack.com). On the address's own site it is most often the account's own
+    page there: a mailing list's page, a repository, a profile. That site already holds the
+    address, so a match there tells it nothing new.
+    """
+    if leak.encoding != "local-part":
+        return False
+    if leak.position == "host":
+        return True
+    return registered_domain(leak.address.rpartition("@")[2]) == parts.domain
 
 
 @lru_cache(maxsize=64)
@@ -489,6 +513,8 @@ class _Judge:
         # Only the judged URL is searched: a proxy or security wrapper around it belongs to
         # the recipient's own provider, which already has the address.
         leaks = () if judged in self._leak_free else self.matcher.find(judged)
+        if leaks:
+            leaks = tuple(leak for leak in leaks if not _names_own_account(leak, judged_parts))
         address = None if leaks or ("@" not in judged and len(judged) < 40) else find_address(judged)
 
         blocklist = self.options.blocklist
