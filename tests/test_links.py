@@ -906,3 +906,46 @@ def test_repeated_link_reported_once_at_its_first_place() -> None:
     html = "".join(f'<p><a href="{link}">Shop now</a></p>' for _ in range(3))
     found = [finding for finding in detect_html(html).findings if finding.url == link]
     assert [(finding.kind.value, finding.location.index) for finding in found] == [("tracked_link", 1)]
+
+
+ITEM_LINKS = [
+    pytest.param("https://1drv.ms/x/s!AkD3fG5hJ7kL9mN0pQrStUv?e=Xy1Z2a", id="onedrive-short"),
+    pytest.param("https://onedrive.live.com/redir?resid=ABCDEF123456!789&authkey=!AbCdEf12&e=Xy1Z2a", id="onedrive"),
+    pytest.param(
+        "https://contoso.sharepoint.com/:x:/g/personal/ann_contoso_com/EbCdEfGh123456?e=Xy1Z2a", id="sharepoint"
+    ),
+    pytest.param("https://tools.usps.com/go/TrackConfirmAction?tLabels=9400111899223197428490", id="usps-parcel"),
+    pytest.param(
+        "https://www.dropbox.com/scl/fi/k3j9x2m7q8w1e5r4t6y0u/plan.pdf?rlkey=a8s7d6f5g4h3j2k1&dl=0", id="dropbox"
+    ),
+]
+
+
+@pytest.mark.parametrize("url", ITEM_LINKS)
+def test_item_link_ids_not_tracking(url: str) -> None:
+    # A shared file's or a parcel's id is the same for everyone the message goes to.
+    report = detect_html(f'<p>Here it is: <a href="{url}">the file</a></p>', recipients=["ann.lee@example.org"])
+    assert [(finding.kind.value, finding.url) for finding in report.findings] == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://files.example-share.net/x/s!AkD3fG5hJ7kL9mN0pQrStUv?e=Xy1Z2a",
+        "https://tools.example-post.com/go/TrackConfirmAction?tLabels=9400111899223197428490",
+    ],
+)
+def test_item_link_shapes_elsewhere_still_judged(url: str) -> None:
+    report = detect_html(f'<p>Here it is: <a href="{url}">the file</a></p>', recipients=["ann.lee@example.org"])
+    assert [(finding.kind.value, finding.url) for finding in report.findings if finding.is_tracking] == [
+        ("tracked_link", url)
+    ]
+
+
+def test_item_link_still_searched_for_address() -> None:
+    url = "https://1drv.ms/x/s!AkD3fG5hJ7kL9mN0?e=ann.lee%40example.org"
+    report = detect_html(f'<a href="{url}">the file</a>', recipients=["ann.lee@example.org"])
+    assert [(finding.kind.value, finding.codes) for finding in report.findings] == [
+        ("tracked_link", ("TD701",)),
+        ("recipient_leak", ("TD701",)),
+    ]

@@ -283,6 +283,24 @@ CASES: list[tuple[str, str, str, bool]] = [
         "https://cdn.example.net/hero@2x.png",
         False,
     ),
+    (
+        "TD702",
+        '<a href="https://groups.example.net/d/msgid/go-nuts/CAF6MeLGekwPV5163HYFwkpnBCi8chzv%40mail.example.com">x</a>',
+        "https://groups.example.net/d/msgid/go-nuts/CAF6MeLGekwPV5163HYFwkpnBCi8chzv%40mail.example.com",
+        False,
+    ),
+    (
+        "TD702",
+        '<a href="https://lore.example.org/all/20240611093512.2847113-1-jdoe@example.com/">x</a>',
+        "https://lore.example.org/all/20240611093512.2847113-1-jdoe@example.com/",
+        False,
+    ),
+    (
+        "TD702",
+        '<a href="https://shop.example.net/r?u=john.smith1987%40mail.example.com">x</a>',
+        "https://shop.example.net/r?u=john.smith1987%40mail.example.com",
+        True,
+    ),
     # TD801 remote-resource
     ("TD801", f'<img src="{LOGO}">', LOGO, True),
     ("TD801", '<img src="cid:logo@example.org">', "cid:logo@example.org", False),

@@ -30,6 +30,7 @@ from ._urls import (
     UrlParts,
     find_address,
     find_tokens,
+    is_item_link,
     registered_domain,
     split_url,
 )
@@ -509,6 +510,12 @@ class _Judge:
             for token in find_tokens(judged_parts, static_paths=static_paths)
             if not (token.where.startswith("query:") and token.where[6:] in not_tokens)
         )
+
+        if link and not tracking_host and is_item_link(judged_parts):
+            # A share link's or parcel page's ids name the file or parcel, not the reader.
+            # An address in it is still searched for below.
+            tokens = ()
+            recipient_parameters = []
 
         # Only the judged URL is searched: a proxy or security wrapper around it belongs to
         # the recipient's own provider, which already has the address.

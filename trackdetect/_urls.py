@@ -277,6 +277,36 @@ _TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_\-.~+!*%:|]+")
 _IMAGE_EXTENSIONS = r"gif|png|jpe?g|webp|bmp|svg|ico|avif"
 #: A path that ends in an image file name.
 IMAGE_FILE = re.compile(rf"\.(?:{_IMAGE_EXTENSIONS})$", re.I)
+# Hosts whose links name a shared file, album or meeting, or a parcel: an id there names
+# the item, and everyone the message goes to gets the same link. Listed by host where the
+# registered domain serves other things too.
+_ITEM_LINK_HOSTS = frozenset(
+    {
+        "1drv.ms",
+        "onedrive.live.com",
+        "drive.google.com",
+        "docs.google.com",
+        "photos.google.com",
+        "photos.app.goo.gl",
+        "www.dropbox.com",
+        "dropbox.com",
+        "app.box.com",
+        "wetransfer.com",
+        "we.tl",
+        "www.icloud.com",
+        "tools.usps.com",
+        "www.ups.com",
+        "www.fedex.com",
+    }
+)
+_ITEM_LINK_SUFFIXES = (".sharepoint.com",)
+
+
+def is_item_link(parts: UrlParts) -> bool:
+    """Tell whether a URL is on a file-sharing or parcel-tracking host (see ``_ITEM_LINK_HOSTS``)."""
+    return parts.host in _ITEM_LINK_HOSTS or parts.host.endswith(_ITEM_LINK_SUFFIXES)
+
+
 _STATIC_EXTENSION = re.compile(
     rf"\.(?:{_IMAGE_EXTENSIONS}|woff2?|ttf|otf|eot|css|js|pdf|mp3|m4a|aac|oga|ogg|opus|wav|"
     r"flac|mp4|m4v|mov|webm|vtt|srt)$",

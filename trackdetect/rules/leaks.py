@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from ._base import Subject, rule
+
+# A Message-ID's left part, which archive and group links carry (".../msgid/<id>"), looks
+# like an address to a pattern. Generators make it of a timestamp ("20240611093512.2847113-1-")
+# or of a random run that switches between letters and digits many times ("CAF6MeLGekwPV5163").
+_TIMESTAMP_START = re.compile(r"\d{12,}[.\-]")
+_CLASS_SWITCH = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
+_MIN_RANDOM_LENGTH = 16
+_MIN_CLASS_SWITCHES = 6
 
 
 @rule("TD701", "recipient-address-in-url", "Contains the recipient's address", ("resource", "link"), 4.0)
@@ -28,15 +38,29 @@ def address_in_url(subject: Subject) -> str | None:
     The address may be plain, percent-encoded, hex or base64 (at any alignment). Why: the
     recipient is not always known (Bcc, forwarded or anonymised mail), yet an address in a
     pixel or link still identifies someone. An address on its own host's domain (such as
-    a contact address in a link) does not fire.
+    a contact address in a link) does not fire, nor does a Message-ID that a mailing-list
+    archive or group link carries (a left part that starts with a timestamp or switches
+    between letters and digits six times or more).
     Example: ``https://img.example.net/726f6472...6f6d.gif`` (hex of an address).
     """
     if subject.leaks or subject.address is None:
         return None
     address, encoding = subject.address
-    if address.rsplit("@", 1)[-1].endswith(subject.parts.domain):
+    if address.rsplit("@", 1)[-1].endswith(subject.parts.domain) or looks_like_message_id(address):
         return None
     return f"{encoding} address {address}"
+
+
+def looks_like_message_id(address: str) -> bool:
+    """Tell whether an address-shaped text is more likely a Message-ID than a mailbox.
+
+    People choose their addresses, so a local part rarely starts with a long timestamp or
+    switches between letters and digits more than a few times; generated Message-IDs do.
+    """
+    local_part = address.rpartition("@")[0]
+    if _TIMESTAMP_START.match(local_part):
+        return True
+    return len(local_part) >= _MIN_RANDOM_LENGTH and len(_CLASS_SWITCH.findall(local_part)) >= _MIN_CLASS_SWITCHES
 
 
 RULES = (recipient_address_in_url, address_in_url)
