@@ -949,3 +949,24 @@ def test_item_link_still_searched_for_address() -> None:
         ("tracked_link", ("TD701",)),
         ("recipient_leak", ("TD701",)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("href", "explanation"),
+    [
+        pytest.param("https://shop.example.net/sale?email=ann.lee%40example.org", "tracked_link:direct", id="address"),
+        pytest.param("https://shop.example.net/sale?mc_eid=8f3a91d0c2", "tracked_link:direct", id="parameter"),
+        pytest.param("https://links.mailer.example.net/c/8f3a91d0c2b7e5f4a1", "tracked_link", id="redirect-path"),
+        pytest.param(
+            "https://t.mailer.example.net/r?id=8f3a91d0c2b7&url=https%3A%2F%2Fshop.example.net%2Fsale",
+            "tracked_link",
+            id="carried-destination",
+        ),
+    ],
+)
+def test_direct_link_explained_without_redirect(href: str, explanation: str) -> None:
+    # Only a link that passes through a tracker is said to forward the reader.
+    report = detect_html(f'<a href="{href}">Sale</a>', recipients=["ann.lee@example.org"])
+    assert [(f.kind.value, f.url, f.explanation) for f in report.findings if f.kind.value == "tracked_link"] == [
+        ("tracked_link", href, explanation)
+    ]

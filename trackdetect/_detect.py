@@ -75,6 +75,9 @@ _WRAPPER_KINDS = (
 )
 _SIGNING_PARAMETER = re.compile(r"(?i)x-amz-|x-goog-|expires$|key-pair-id$|policy$|signature$|sig$")
 _IDENTIFIER_RULES = frozenset({"TD402", "TD404", "TD701", "TD702"})
+# Evidence that a link passes through a tracker before the page: a vendor's host or click
+# shape, a block list, a carried destination, a redirect path, or a ping on the click.
+_REDIRECT_CODES = frozenset({"TD301", "TD302", "TD303", "TD304", "TD501", "TD502", "TD505"})
 _FONT_OR_STYLE = re.compile(r"^(?:css:@font-face|css:@import|style:@font-face)$")
 _VISIBLE_SIZE = 20.0
 """An image declared at least this many pixels in a dimension is content, not a beacon."""
@@ -642,6 +645,9 @@ class _Judge:
 
         primary = next((m.vendor for m in subject.vendors if m.role != "content"), None)
         category = primary.category if primary is not None else None
+        if kind is Kind.TRACKED_LINK and category is None and not hops and not codes & _REDIRECT_CODES:
+            # Nothing shows a redirect: the link goes to its page, and its ids tell that page who clicked.
+            category = "direct"
         return Finding(
             kind=kind,
             url=subject.url,

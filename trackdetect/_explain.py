@@ -79,6 +79,10 @@ _TEXTS: dict[str, str] = {
         "Clicking this link first visits a tracker that records who you are, which link you clicked and when, "
         "then forwards you to the page."
     ),
+    "tracked_link:direct": (
+        "This link goes straight to its page, but the link carries an identifier or your address, so the site "
+        "learns who clicked it and when."
+    ),
     "tracked_link:sales_engagement": (
         "A sales tracker's link: the salesperson is notified, often at once, when you click it and which page "
         "you chose."
