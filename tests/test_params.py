@@ -89,6 +89,13 @@ UNCLASSIFIED = [
     ("code", HEX32),
     ("state", OPAQUE),
     ("", ""),
+    # Merge tags left unfilled: every recipient gets the same text.
+    ("mc_eid", "UNIQID"),
+    ("mc_eid", "*|UNIQID|*"),
+    ("e", "{{ contact.id }}"),
+    ("email", "%%emailaddr%%"),
+    ("uid", "${uid}"),
+    ("subscriber_id", "[SUBSCRIBER_ID]"),
 ]
 
 

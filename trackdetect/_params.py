@@ -16,6 +16,7 @@ import binascii
 import itertools
 import logging
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
@@ -216,6 +217,13 @@ _CREDENTIAL_NAMES = frozenset(
     }
 )
 
+# A merge tag the sending platform never filled in ("UNIQID", "*|EMAIL|*", "{{ contact.id }}",
+# "%%emailaddr%%"): every recipient gets the same text, so it identifies no one.
+_UNFILLED_MERGE_TAG = re.compile(
+    r"\*\|[^|]*\|\*|\{\{.*\}\}|\{%.*%\}|%%.*%%|\[\[?[^\]]*\]\]?|\$\{[^}]*\}|<%.*%>|"
+    r"\{[A-Za-z_.\s]+\}|[$#%][A-Za-z_]+[$#%]|[A-Z][A-Z_]{3,}",
+    re.S,
+)
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+/=%")
 
 
@@ -307,11 +315,7 @@ def classify_parameter(name: str, value: str) -> ParamClass | None:
     sample = value.strip()[:_MAX_VALUE_CHARS]
     rule = _rule_for(key)
     if rule is not None:
-        if rule.when is _When.ALWAYS:
-            return rule.param_class
-        if rule.when is _When.IDENTIFIER:
-            return rule.param_class if _looks_like_identifier(sample) else None
-        return rule.param_class if _looks_opaque(sample) else None
+        return _class_by_rule(rule, sample)
     if key in _CREDENTIAL_NAMES:
         return None
     # NOTE: judged from one value alone, so a long account or list id that is the
@@ -327,7 +331,13 @@ def known_parameter_class(name: str, value: str) -> ParamClass | None:
     rule = _rule_for(name.strip().lower()[:_MAX_NAME_CHARS])
     if rule is None:
         return None
-    sample = value.strip()[:_MAX_VALUE_CHARS]
+    return _class_by_rule(rule, value.strip()[:_MAX_VALUE_CHARS])
+
+
+def _class_by_rule(rule: _Rule, sample: str) -> ParamClass | None:
+    """Return the class a known name's rule gives to this value, or None if the value does not fit."""
+    if rule.param_class is ParamClass.RECIPIENT_ID and _UNFILLED_MERGE_TAG.fullmatch(sample):
+        return None
     if rule.when is _When.ALWAYS:
         return rule.param_class
     if rule.when is _When.IDENTIFIER:
