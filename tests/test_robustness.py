@@ -7,6 +7,7 @@ seeds, the other records (with an audit hook) every file and socket detect() ope
 
 from __future__ import annotations
 
+import base64
 import builtins
 import io
 import json
@@ -281,7 +282,20 @@ def _isolated_inputs(tmp_path: Path) -> list[str]:
             + PIXEL_TAG.encode()
         )
         charsets.append(str(path))
-    return [str(path) for path in FIXTURE_PATHS] + [str(heavy), str(koi8), *charsets]
+    images = []
+    # Embedded images that Pillow's first plugins cannot read: it then imports all the
+    # others, which preload() must have done already.
+    for number, data in enumerate([b"\xff\xd8\xff\xe0\x00\x10JFIF", b"II*\x00\x08\x00", b"not an image at all"]):
+        path = tmp_path / f"image-{number}.eml"
+        path.write_bytes(
+            b'From: a@example.org\r\nContent-Type: multipart/related; boundary="b"\r\n\r\n'
+            b'--b\r\nContent-Type: text/html\r\n\r\n<img src="cid:i">' + PIXEL_TAG.encode() + b"\r\n"
+            b"--b\r\nContent-Type: image/jpeg\r\nContent-ID: <i>\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + base64.b64encode(data)
+            + b"\r\n--b--\r\n"
+        )
+        images.append(str(path))
+    return [str(path) for path in FIXTURE_PATHS] + [str(heavy), str(koi8), *charsets, *images]
 
 
 def _run_isolated(inputs: list[str], hash_seed: str) -> dict[str, Any]:

@@ -949,6 +949,11 @@ def preload() -> None:
             continue
     _mime.forbid_codec_imports()
     _mime.image_dimensions(_TINY_GIF, "", _mime.ParsedMessage())
+    from PIL import Image
+
+    # Pillow imports only its common format plugins at first; an image none of them reads
+    # (a truncated JPEG, a TIFF) makes it import all the others.
+    Image.init()
     from bs4 import BeautifulSoup
 
     BeautifulSoup("<p>x</p>", "lxml")
