@@ -970,3 +970,37 @@ def test_direct_link_explained_without_redirect(href: str, explanation: str) -> 
     assert [(f.kind.value, f.url, f.explanation) for f in report.findings if f.kind.value == "tracked_link"] == [
         ("tracked_link", href, explanation)
     ]
+
+
+@pytest.mark.parametrize(
+    ("sender", "href", "destination"),
+    [
+        pytest.param(
+            "X <info@x.com>",
+            "https://t.co/redirect?url=https%3A%2F%2Fx.com%2Fsettings&t=1&cn=cGFzc3dvcmQ&sig=9b7742c0e7a1779c8ce5",
+            "https://x.com/settings",
+            id="x",
+        ),
+        pytest.param(
+            "LinkedIn <messages-noreply@linkedin.com>",
+            "https://www.linkedin.com/redir/redirect?url=https%3A%2F%2Fshop.example.net%2Fjobs&urlhash=Ab3x&trk=public_post",
+            "https://shop.example.net/jobs",
+            id="linkedin",
+        ),
+    ],
+)
+def test_provider_redirect_in_own_mail_is_tracking(sender: str, href: str, destination: str) -> None:
+    # The provider that sends the message logs each click through its own redirect.
+    raw = f'From: {sender}\r\nTo: ann.lee@example.org\r\nContent-Type: text/html\r\n\r\n<a href="{href}">Open</a>'
+    findings = [(f.kind.value, f.url, f.destination) for f in detect(raw).findings if f.kind.value != "remote_content"]
+    assert findings == [("tracked_link", href, destination)]
+
+
+def test_provider_redirect_in_other_mail_is_wrapper() -> None:
+    href = "https://www.linkedin.com/redir/redirect?url=https%3A%2F%2Fshop.example.net%2Fjobs&urlhash=Ab3x"
+    raw = (
+        "From: Ann <ann.lee@example.org>\r\nTo: bob@example.org\r\nContent-Type: text/html\r\n\r\n"
+        f'<p>Saw this: <a href="{href}">jobs</a></p>'
+    )
+    findings = [(f.kind.value, f.url) for f in detect(raw).findings if f.kind.value != "remote_content"]
+    assert findings == [("redirect", href)]

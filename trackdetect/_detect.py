@@ -166,7 +166,7 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
     if options.strict and defects:
         raise InputError(f"{defects[0].code}: {defects[0].message}")
 
-    judge = _Judge(index, options, matcher, references, parsed)
+    judge = _Judge(index, options, matcher, references, parsed, sender_list)
     findings = judge.run()
 
     for header in _RECEIPT_HEADERS:
@@ -371,9 +371,12 @@ class _Judge:
         matcher: AddressMatcher,
         references: Sequence[Reference],
         parsed: ParsedMessage,
+        senders: Sequence[str] = (),
     ) -> None:
         self.index = index
         self.options = options
+        # A provider's redirect in the provider's own mail is its click tracking, not a wrapper.
+        self.sender_domains = {registered_domain(address.rpartition("@")[2]) for address in senders}
         self.matcher = matcher
         self.references = references
         self.parsed = parsed
@@ -569,7 +572,12 @@ class _Judge:
                 hops.append(Hop(url, step.name, via))
             else:
                 hops.append(Hop(url, vendor_names[0] if vendor_names else None, via))
-            if judged is None and isinstance(step, _unwrap.Wrapper) and step.kind != _unwrap.IMAGE_PROXY:
+            if (
+                judged is None
+                and isinstance(step, _unwrap.Wrapper)
+                and step.kind != _unwrap.IMAGE_PROXY
+                and not self.sender_domains.intersection(step.owners)
+            ):
                 if self.options.rule_enabled(SECURITY_WRAPPER.code):
                     findings.append(self._redirect_finding(reference, url, step, chain, position))
                 continue

@@ -105,6 +105,8 @@ class Wrapper:
     """The service, for example ``Outlook Safe Links`` or ``bit.ly``."""
     inner: str | None
     """The wrapped URL decoded one level, or None when it cannot be recovered offline."""
+    owners: tuple[str, ...] = ()
+    """Registered domains of the provider's own mail, in which its redirect is its click tracking."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +360,8 @@ class _WrapperSpec:
     """Path prefixes that the service uses, compared on whole segments. Empty means any path."""
     decode: Decoder | None = None
     """None for opaque services, which keep the destination on their own server."""
+    owners: tuple[str, ...] = ()
+    """For a provider's redirect: the registered domains its own mail is sent from."""
 
 
 _GMAIL_PROXY_HOSTS = tuple(f"ci{number}.googleusercontent.com" for number in range(10))
@@ -493,6 +497,7 @@ _WRAPPERS: tuple[_WrapperSpec, ...] = (
         ("www.google.*", "google.*"),
         ("/url",),
         _percent_param("q", "url"),
+        ("google.com",),
     ),
     _WrapperSpec(
         "Facebook redirect",
@@ -500,6 +505,7 @@ _WRAPPERS: tuple[_WrapperSpec, ...] = (
         ("l.facebook.com", "lm.facebook.com", "l.messenger.com"),
         ("/l.php",),
         _percent_param("u"),
+        ("facebook.com", "facebookmail.com", "messenger.com"),
     ),
     _WrapperSpec(
         "LinkedIn redirect",
@@ -507,6 +513,7 @@ _WRAPPERS: tuple[_WrapperSpec, ...] = (
         ("www.linkedin.com", "linkedin.com"),
         ("/redir/redirect",),
         _percent_param("url"),
+        ("linkedin.com",),
     ),
     _WrapperSpec(
         "YouTube redirect",
@@ -514,10 +521,13 @@ _WRAPPERS: tuple[_WrapperSpec, ...] = (
         ("www.youtube.com", "youtube.com", "m.youtube.com"),
         ("/redirect",),
         _percent_param("q"),
+        ("youtube.com",),
     ),
     # X sends the links in its own mail through t.co/redirect?url=... Every other
     # t.co link is an opaque short link, which the shortener check below reports.
-    _WrapperSpec("X redirect", MAIL_REDIRECT, ("t.co",), ("/redirect",), _percent_param("url")),
+    _WrapperSpec(
+        "X redirect", MAIL_REDIRECT, ("t.co",), ("/redirect",), _percent_param("url"), ("x.com", "twitter.com")
+    ),
 )
 
 
@@ -606,7 +616,7 @@ def unwrap(url: str) -> Wrapper | None:
         if inner is not None and not _is_absolute_url(inner):
             logger.debug("%s payload does not decode to an absolute URL", spec.name)
             inner = None
-        return Wrapper(spec.kind, spec.name, inner)
+        return Wrapper(spec.kind, spec.name, inner, spec.owners)
     host = parts.host.removeprefix("www.")
     if host in _SHORTENER_HOSTS and parts.path.strip("/"):
         return Wrapper(SHORTENER, host, None)

@@ -41,7 +41,9 @@ URL Defense, Mimecast, Symantec ClickTime, Barracuda, a mail provider's redirect
 public shortener.
 
 The wrapper becomes an informational ``redirect`` finding with its destination, and
-the wrapped URL is judged on its own.""",
+the wrapped URL is judged on its own. A provider's redirect in mail from that provider
+(``t.co/redirect`` in mail from x.com, LinkedIn's ``/redir/redirect`` in LinkedIn's
+notifications) is the sender's own click tracking: it is judged as a link instead.""",
 )
 BASE_URL = HeaderRule(
     "TD803",
