@@ -1004,3 +1004,16 @@ def test_provider_redirect_in_other_mail_is_wrapper() -> None:
     )
     findings = [(f.kind.value, f.url) for f in detect(raw).findings if f.kind.value != "remote_content"]
     assert findings == [("redirect", href)]
+
+
+def test_link_to_proxied_image_judges_original() -> None:
+    # Forwarded mail from Gmail links images through Google's proxy, with the original after "#".
+    logo = "https://d1abc2defg.cloudfront.net/logos/brand.png"
+    proxy = f"https://ci3.googleusercontent.com/meips/ADKq_NbX9cQz7pLmT4vW2sYrE8uH1oJk6fGdSaB3xC5v#{logo}"
+    report = detect_html(f'<a href="{proxy}"><img src="{proxy}" width="120" height="40" alt="Brand"></a>')
+    assert [(f.kind.value, f.url) for f in report.findings if f.kind.value == "tracked_link"] == []
+    tracked = "https://links.mailer.example.net/c/8f3a91d0c2b7e5f4a1"
+    report = detect_html(f'<a href="https://ci3.googleusercontent.com/meips/ADKq_NbX9cQz7pLmT4#{tracked}">Sale</a>')
+    assert [(f.kind.value, f.url) for f in report.findings if f.kind.value == "tracked_link"] == [
+        ("tracked_link", tracked)
+    ]

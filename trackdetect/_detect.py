@@ -575,10 +575,11 @@ class _Judge:
             if (
                 judged is None
                 and isinstance(step, _unwrap.Wrapper)
-                and step.kind != _unwrap.IMAGE_PROXY
                 and not self.sender_domains.intersection(step.owners)
             ):
-                if self.options.rule_enabled(SECURITY_WRAPPER.code):
+                # A link to a proxied image (common in forwarded mail) points at the
+                # provider's copy: the original is judged, and the proxy is only a hop.
+                if step.kind != _unwrap.IMAGE_PROXY and self.options.rule_enabled(SECURITY_WRAPPER.code):
                     findings.append(self._redirect_finding(reference, url, step, chain, position))
                 continue
             if judged is None:
