@@ -379,6 +379,8 @@ ORDINARY_URLS = [
     "https://example.com/link/c/",
     "https://example.com/tracking/1/open/",
     "https://example.com/report/2/",
+    "https://example.com/ss/o/u001.html",
+    "https://example.com/ss/c/u001.",
 ]
 
 
@@ -517,6 +519,80 @@ def test_index_match_returns_shape() -> None:
     assert parts is not None
     match = next(m for m in INDEX.match(parts) if m.vendor.id == "postmark")
     assert match.shape is not None
+
+
+# Whole messages: the URL flagged, its kind, the rule that fired and the vendor named first
+
+SENDGRID_SS_OPEN = "https://email.shop.example.com/ss/o/u001.Kq7ZtR2vXb9LmN4pW8sYdA/4bs/Tx3Lk9Qw-Pz7Vn2Bm5Rc8g/ho.gif"
+SENDGRID_SS_CLICK = (
+    "https://email.shop.example.com/ss/c/u001.Vh3Jk8Lm2Nq5Rt7Wx9Za1Bc4De6Fg8Hj0Kl2Mn4Pq6Rs8Tu0Vw2Xy4Za6Bc8De0Fg"
+    "/4u2/Jd8Kl3Mn5Pq7Rs9Tu1Vw3X/h14/h001.Ab3Cd5Ef7Gh9Ij1Kl3Mn5Op7Qr9St1Uv3Wx5Yz7Ab9Cd1E"
+)
+
+# (markup, URL, expected kind, a rule that must fire, vendor id named first)
+FLAGGED_IN_MESSAGES = [
+    pytest.param(
+        _pixel_markup(SENDGRID_SS_OPEN), SENDGRID_SS_OPEN, Kind.PIXEL, "TD301", "sendgrid", id="sendgrid-ss-open"
+    ),
+    pytest.param(
+        f'<img src="{SENDGRID_SS_OPEN}" alt="">',
+        SENDGRID_SS_OPEN,
+        Kind.PIXEL,
+        "TD301",
+        "sendgrid",
+        id="sendgrid-ss-open-no-size",
+    ),
+    pytest.param(
+        _link_markup(SENDGRID_SS_CLICK),
+        SENDGRID_SS_CLICK,
+        Kind.TRACKED_LINK,
+        "TD303",
+        "sendgrid",
+        id="sendgrid-ss-click",
+    ),
+]
+
+# (markup, URL) pairs that must get no finding of a tracking kind.
+UNTRACKED_IN_MESSAGES = [
+    pytest.param(
+        _content_markup("https://shop.example.com/ss/o/u001.png"),
+        "https://shop.example.com/ss/o/u001.png",
+        id="site-image-under-ss-o",
+    ),
+]
+
+
+def _html_message(markup: str) -> bytes:
+    lines = [
+        "From: Example Shop <news@shop.example.com>",
+        "To: ann.lee@example.org",
+        "Subject: Your weekly news",
+        "Message-ID: <1b2c3d4e@shop.example.com>",
+        "MIME-Version: 1.0",
+        "Content-Type: text/html; charset=utf-8",
+        "",
+        markup,
+        "",
+    ]
+    return "\r\n".join(lines).encode("utf-8")
+
+
+def _tracking_findings(markup: str, url: str) -> list[Finding]:
+    report = detect(_html_message(markup))
+    return [finding for finding in report.findings if finding.url == url and finding.kind in TRACKING_KINDS]
+
+
+@pytest.mark.parametrize(("markup", "url", "kind", "code", "vendor_id"), FLAGGED_IN_MESSAGES)
+def test_message_flags_url(markup: str, url: str, kind: Kind, code: str, vendor_id: str) -> None:
+    findings = _tracking_findings(markup, url)
+    assert [finding.kind for finding in findings] == [kind]
+    assert code in findings[0].codes
+    assert findings[0].vendor == _vendor_name(vendor_id)
+
+
+@pytest.mark.parametrize(("markup", "url"), UNTRACKED_IN_MESSAGES)
+def test_message_leaves_url_untracked(markup: str, url: str) -> None:
+    assert _tracking_findings(markup, url) == []
 
 
 # Sending platforms named by headers
