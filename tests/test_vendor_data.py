@@ -381,6 +381,8 @@ ORDINARY_URLS = [
     "https://example.com/report/2/",
     "https://example.com/ss/o/u001.html",
     "https://example.com/ss/c/u001.",
+    "https://example.com/lt.php?x=1",
+    "https://example.com/lt.php?x=summer-sale&page=2",
 ]
 
 
@@ -528,6 +530,8 @@ SENDGRID_SS_CLICK = (
     "https://email.shop.example.com/ss/c/u001.Vh3Jk8Lm2Nq5Rt7Wx9Za1Bc4De6Fg8Hj0Kl2Mn4Pq6Rs8Tu0Vw2Xy4Za6Bc8De0Fg"
     "/4u2/Jd8Kl3Mn5Pq7Rs9Tu1Vw3X/h14/h001.Ab3Cd5Ef7Gh9Ij1Kl3Mn5Op7Qr9St1Uv3Wx5Yz7Ab9Cd1E"
 )
+ACTIVECAMPAIGN_BRAND_CLICK = "https://email.shop.example.com/lt.php?x=4lZy~Km8Nb2Vc5Xz7Lk9Jh1Gf3Ds5Aq7Wr9Ey1.2Tu4Io6Pq8"
+PHPLIST_CLICK = "https://lists.example.org/lt.php?tid=RV9yvubg__VxEoDR98SJfnSsJ0iq_jFFMQD4Ma10"
 
 # (markup, URL, expected kind, a rule that must fire, vendor id named first)
 FLAGGED_IN_MESSAGES = [
@@ -549,6 +553,17 @@ FLAGGED_IN_MESSAGES = [
         "TD303",
         "sendgrid",
         id="sendgrid-ss-click",
+    ),
+    pytest.param(
+        _link_markup(ACTIVECAMPAIGN_BRAND_CLICK),
+        ACTIVECAMPAIGN_BRAND_CLICK,
+        Kind.TRACKED_LINK,
+        "TD303",
+        "activecampaign",
+        id="activecampaign-lt-php-click",
+    ),
+    pytest.param(
+        _link_markup(PHPLIST_CLICK), PHPLIST_CLICK, Kind.TRACKED_LINK, "TD303", "phplist", id="phplist-lt-php-click"
     ),
 ]
 
