@@ -481,6 +481,8 @@ MATCH_TABLE = [
     ("https://mailtrack.io/trace/mail/0a1b2c3d4e5f60718293a4b5c6d7e8f901234567.png?u=42", "mailtrack", "open"),
     ("https://ea.pstmrk.it/open?m=v3_1.AbCdEfGhIjKl", "postmark", "open"),
     ("https://click.e.example.com/?qs=0a1b2c3d4e5f60718293a4b5c6d7e8f9", "salesforce-marketing-cloud", "click"),
+    ("https://k3vz9.img.bh.d.sendibt3.com/im/sh/Qz8Rw3Xp5Lk.png?u=Hd4Jf6Kg8Lh0Mj2N", "brevo", "domain"),
+    ("https://ac7fkd2.r.sp1-brevo.net/mk/cl/f/sh/3Tp9Wq2Zr5Xm8Kb4Nd6Vf1Hg/Lj7Sa2Qe4Ru6", "brevo", "domain"),
 ]
 
 
@@ -532,6 +534,8 @@ SENDGRID_SS_CLICK = (
 )
 ACTIVECAMPAIGN_BRAND_CLICK = "https://email.shop.example.com/lt.php?x=4lZy~Km8Nb2Vc5Xz7Lk9Jh1Gf3Ds5Aq7Wr9Ey1.2Tu4Io6Pq8"
 PHPLIST_CLICK = "https://lists.example.org/lt.php?tid=RV9yvubg__VxEoDR98SJfnSsJ0iq_jFFMQD4Ma10"
+BREVO_SENDIBT3_OPEN = "https://k3vz9.r.bh.d.sendibt3.com/tr/op/Yh2kB6v0QwZ8fD1nM4rT7sP9xL3cJ5aG0eK2uV6yH8"
+BREVO_SP1_OPEN = "https://ac7fkd2.r.sp1-brevo.net/mk/op/sh/1t6AVsd2XFnIGKAdU8BNNkQH2kcwX5/ZHVVz5tb2pyb"
 
 # (markup, URL, expected kind, a rule that must fire, vendor id named first)
 FLAGGED_IN_MESSAGES = [
