@@ -383,6 +383,8 @@ ORDINARY_URLS = [
     "https://example.com/ss/c/u001.",
     "https://example.com/lt.php?x=1",
     "https://example.com/lt.php?x=summer-sale&page=2",
+    "https://example.com/e2t/o/",
+    "https://example.com/e2t/o/about-us",
 ]
 
 
@@ -536,6 +538,11 @@ ACTIVECAMPAIGN_BRAND_CLICK = "https://email.shop.example.com/lt.php?x=4lZy~Km8Nb
 PHPLIST_CLICK = "https://lists.example.org/lt.php?tid=RV9yvubg__VxEoDR98SJfnSsJ0iq_jFFMQD4Ma10"
 BREVO_SENDIBT3_OPEN = "https://k3vz9.r.bh.d.sendibt3.com/tr/op/Yh2kB6v0QwZ8fD1nM4rT7sP9xL3cJ5aG0eK2uV6yH8"
 BREVO_SP1_OPEN = "https://ac7fkd2.r.sp1-brevo.net/mk/op/sh/1t6AVsd2XFnIGKAdU8BNNkQH2kcwX5/ZHVVz5tb2pyb"
+HUBSPOT_E2T_OPEN = "https://info.shop.example.com/e2t/o/5/f18dQhb0S5ft9n3Kq7Wz2Lp4Xm6Rb8Td0Vg2Nj4Hs6Fc8Ya"
+HUBSPOT_SALES_OPEN = (
+    "https://hs-1234567.t.hubspotemail.net/e1t/o/5/f18dQhb0S7kF3Tq9Wn2Zr5Xm8Kb4Nd6Vf1Hg7Lj3Sa?si=5067891234"
+)
+HUBSPOT_EMAIL_OPEN = "https://hs-1234567.t.hubspotemail.net/e2t/to/kYiU9DiyrKQoGUgVu4ke/D0T47z12smyDnhTXkdLXY8cyFE"
 
 # (markup, URL, expected kind, a rule that must fire, vendor id named first)
 FLAGGED_IN_MESSAGES = [
