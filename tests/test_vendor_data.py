@@ -385,6 +385,8 @@ ORDINARY_URLS = [
     "https://example.com/lt.php?x=summer-sale&page=2",
     "https://example.com/e2t/o/",
     "https://example.com/e2t/o/about-us",
+    "https://example.com/e/er",
+    "https://example.com/e/er/guide?elqTrackId=1",
 ]
 
 
@@ -541,6 +543,9 @@ BREVO_SP1_OPEN = "https://ac7fkd2.r.sp1-brevo.net/mk/op/sh/1t6AVsd2XFnIGKAdU8BNN
 HUBSPOT_E2T_OPEN = "https://info.shop.example.com/e2t/o/5/f18dQhb0S5ft9n3Kq7Wz2Lp4Xm6Rb8Td0Vg2Nj4Hs6Fc8Ya"
 HUBSPOT_SALES_OPEN = (
     "https://hs-1234567.t.hubspotemail.net/e1t/o/5/f18dQhb0S7kF3Tq9Wn2Zr5Xm8Kb4Nd6Vf1Hg7Lj3Sa?si=5067891234"
+)
+ELOQUA_TRACKED_CLICK = (
+    "https://app.e.shop.example.com/e/er?utm_content=SPRING_NEWS_A&lid=4321&elqTrackId=7c1e5a9b3d2f4e6a"
 )
 HUBSPOT_EMAIL_OPEN = "https://hs-1234567.t.hubspotemail.net/e2t/to/kYiU9DiyrKQoGUgVu4ke/D0T47z12smyDnhTXkdLXY8cyFE"
 
