@@ -487,6 +487,15 @@ MATCH_TABLE = [
     ("https://click.e.example.com/?qs=0a1b2c3d4e5f60718293a4b5c6d7e8f9", "salesforce-marketing-cloud", "click"),
     ("https://k3vz9.img.bh.d.sendibt3.com/im/sh/Qz8Rw3Xp5Lk.png?u=Hd4Jf6Kg8Lh0Mj2N", "brevo", "domain"),
     ("https://ac7fkd2.r.sp1-brevo.net/mk/cl/f/sh/3Tp9Wq2Zr5Xm8Kb4Nd6Vf1Hg/Lj7Sa2Qe4Ru6", "brevo", "domain"),
+    ("https://examplewriter.substack.com/p/the-spring-issue", "substack", "content"),
+    ("https://examplewriter.substack.com/about", "substack", "domain"),
+    (
+        "https://examplewriter.substack.com/redirect/2/eyJlIjoiaHR0cHM6Ly9leGFtcGxlLm9yZyJ9.Xk3Lm5Np7Qr9",
+        "substack",
+        "click",
+    ),
+    ("https://examplewriter.beehiiv.com/p/the-spring-issue", "beehiiv", "content"),
+    ("https://examplewriter.beehiiv.com/subscribe", "beehiiv", "domain"),
 ]
 
 
@@ -547,6 +556,13 @@ HUBSPOT_SALES_OPEN = (
 ELOQUA_TRACKED_CLICK = (
     "https://app.e.shop.example.com/e/er?utm_content=SPRING_NEWS_A&lid=4321&elqTrackId=7c1e5a9b3d2f4e6a"
 )
+SUBSTACK_POST = "https://examplewriter.substack.com/p/the-spring-issue"
+SUBSTACK_CLICK = (
+    "https://substack.com/redirect/2/eyJlIjoiaHR0cHM6Ly9leGFtcGxlLm9yZy9zcHJpbmciLCJwIjo0MiwicyI6N30.Xk3Lm5Np7Qr9"
+)
+SUBSTACK_OPEN = "https://email.mg1.substack.com/o/eJxNkE1uwzAIhU9T7xr8Eyf1IoseI8I2bqwmsWWTVL19kVatxELw8fQeBIYsPzmdqr2mJc2ovjDT1ECBSmA"
+BEEHIIV_POST = "https://examplewriter.beehiiv.com/p/the-spring-issue"
+BEEHIIV_CLICK = "https://link.mail.beehiiv.com/ls/click?upn=u001.Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz1Xc3Vb5Nm7Qw9Er1Ty3"
 HUBSPOT_EMAIL_OPEN = "https://hs-1234567.t.hubspotemail.net/e2t/to/kYiU9DiyrKQoGUgVu4ke/D0T47z12smyDnhTXkdLXY8cyFE"
 
 # (markup, URL, expected kind, a rule that must fire, vendor id named first)
@@ -590,6 +606,9 @@ UNTRACKED_IN_MESSAGES = [
         "https://shop.example.com/ss/o/u001.png",
         id="site-image-under-ss-o",
     ),
+    pytest.param(_link_markup(SUBSTACK_POST), SUBSTACK_POST, id="substack-post-page"),
+    pytest.param(_link_markup(SUBSTACK_POST + "/comments"), SUBSTACK_POST + "/comments", id="substack-post-comments"),
+    pytest.param(_link_markup(BEEHIIV_POST), BEEHIIV_POST, id="beehiiv-post-page"),
 ]
 
 
