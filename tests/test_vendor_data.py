@@ -379,6 +379,14 @@ ORDINARY_URLS = [
     "https://example.com/link/c/",
     "https://example.com/tracking/1/open/",
     "https://example.com/report/2/",
+    "https://example.com/ss/o/u001.html",
+    "https://example.com/ss/c/u001.",
+    "https://example.com/lt.php?x=1",
+    "https://example.com/lt.php?x=summer-sale&page=2",
+    "https://example.com/e2t/o/",
+    "https://example.com/e2t/o/about-us",
+    "https://example.com/e/er",
+    "https://example.com/e/er/guide?elqTrackId=1",
 ]
 
 
@@ -477,6 +485,17 @@ MATCH_TABLE = [
     ("https://mailtrack.io/trace/mail/0a1b2c3d4e5f60718293a4b5c6d7e8f901234567.png?u=42", "mailtrack", "open"),
     ("https://ea.pstmrk.it/open?m=v3_1.AbCdEfGhIjKl", "postmark", "open"),
     ("https://click.e.example.com/?qs=0a1b2c3d4e5f60718293a4b5c6d7e8f9", "salesforce-marketing-cloud", "click"),
+    ("https://k3vz9.img.bh.d.sendibt3.com/im/sh/Qz8Rw3Xp5Lk.png?u=Hd4Jf6Kg8Lh0Mj2N", "brevo", "domain"),
+    ("https://ac7fkd2.r.sp1-brevo.net/mk/cl/f/sh/3Tp9Wq2Zr5Xm8Kb4Nd6Vf1Hg/Lj7Sa2Qe4Ru6", "brevo", "domain"),
+    ("https://examplewriter.substack.com/p/the-spring-issue", "substack", "content"),
+    ("https://examplewriter.substack.com/about", "substack", "domain"),
+    (
+        "https://examplewriter.substack.com/redirect/2/eyJlIjoiaHR0cHM6Ly9leGFtcGxlLm9yZyJ9.Xk3Lm5Np7Qr9",
+        "substack",
+        "click",
+    ),
+    ("https://examplewriter.beehiiv.com/p/the-spring-issue", "beehiiv", "content"),
+    ("https://examplewriter.beehiiv.com/subscribe", "beehiiv", "domain"),
 ]
 
 
@@ -517,6 +536,113 @@ def test_index_match_returns_shape() -> None:
     assert parts is not None
     match = next(m for m in INDEX.match(parts) if m.vendor.id == "postmark")
     assert match.shape is not None
+
+
+# Whole messages: the URL flagged, its kind, the rule that fired and the vendor named first
+
+SENDGRID_SS_OPEN = "https://email.shop.example.com/ss/o/u001.Kq7ZtR2vXb9LmN4pW8sYdA/4bs/Tx3Lk9Qw-Pz7Vn2Bm5Rc8g/ho.gif"
+SENDGRID_SS_CLICK = (
+    "https://email.shop.example.com/ss/c/u001.Vh3Jk8Lm2Nq5Rt7Wx9Za1Bc4De6Fg8Hj0Kl2Mn4Pq6Rs8Tu0Vw2Xy4Za6Bc8De0Fg"
+    "/4u2/Jd8Kl3Mn5Pq7Rs9Tu1Vw3X/h14/h001.Ab3Cd5Ef7Gh9Ij1Kl3Mn5Op7Qr9St1Uv3Wx5Yz7Ab9Cd1E"
+)
+ACTIVECAMPAIGN_BRAND_CLICK = "https://email.shop.example.com/lt.php?x=4lZy~Km8Nb2Vc5Xz7Lk9Jh1Gf3Ds5Aq7Wr9Ey1.2Tu4Io6Pq8"
+PHPLIST_CLICK = "https://lists.example.org/lt.php?tid=RV9yvubg__VxEoDR98SJfnSsJ0iq_jFFMQD4Ma10"
+BREVO_SENDIBT3_OPEN = "https://k3vz9.r.bh.d.sendibt3.com/tr/op/Yh2kB6v0QwZ8fD1nM4rT7sP9xL3cJ5aG0eK2uV6yH8"
+BREVO_SP1_OPEN = "https://ac7fkd2.r.sp1-brevo.net/mk/op/sh/1t6AVsd2XFnIGKAdU8BNNkQH2kcwX5/ZHVVz5tb2pyb"
+HUBSPOT_E2T_OPEN = "https://info.shop.example.com/e2t/o/5/f18dQhb0S5ft9n3Kq7Wz2Lp4Xm6Rb8Td0Vg2Nj4Hs6Fc8Ya"
+HUBSPOT_SALES_OPEN = (
+    "https://hs-1234567.t.hubspotemail.net/e1t/o/5/f18dQhb0S7kF3Tq9Wn2Zr5Xm8Kb4Nd6Vf1Hg7Lj3Sa?si=5067891234"
+)
+ELOQUA_TRACKED_CLICK = (
+    "https://app.e.shop.example.com/e/er?utm_content=SPRING_NEWS_A&lid=4321&elqTrackId=7c1e5a9b3d2f4e6a"
+)
+SUBSTACK_POST = "https://examplewriter.substack.com/p/the-spring-issue"
+SUBSTACK_CLICK = (
+    "https://substack.com/redirect/2/eyJlIjoiaHR0cHM6Ly9leGFtcGxlLm9yZy9zcHJpbmciLCJwIjo0MiwicyI6N30.Xk3Lm5Np7Qr9"
+)
+SUBSTACK_OPEN = "https://email.mg1.substack.com/o/eJxNkE1uwzAIhU9T7xr8Eyf1IoseI8I2bqwmsWWTVL19kVatxELw8fQeBIYsPzmdqr2mJc2ovjDT1ECBSmA"
+BEEHIIV_POST = "https://examplewriter.beehiiv.com/p/the-spring-issue"
+BEEHIIV_CLICK = "https://link.mail.beehiiv.com/ls/click?upn=u001.Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz1Xc3Vb5Nm7Qw9Er1Ty3"
+HUBSPOT_EMAIL_OPEN = "https://hs-1234567.t.hubspotemail.net/e2t/to/kYiU9DiyrKQoGUgVu4ke/D0T47z12smyDnhTXkdLXY8cyFE"
+
+# (markup, URL, expected kind, a rule that must fire, vendor id named first)
+FLAGGED_IN_MESSAGES = [
+    pytest.param(
+        _pixel_markup(SENDGRID_SS_OPEN), SENDGRID_SS_OPEN, Kind.PIXEL, "TD301", "sendgrid", id="sendgrid-ss-open"
+    ),
+    pytest.param(
+        f'<img src="{SENDGRID_SS_OPEN}" alt="">',
+        SENDGRID_SS_OPEN,
+        Kind.PIXEL,
+        "TD301",
+        "sendgrid",
+        id="sendgrid-ss-open-no-size",
+    ),
+    pytest.param(
+        _link_markup(SENDGRID_SS_CLICK),
+        SENDGRID_SS_CLICK,
+        Kind.TRACKED_LINK,
+        "TD303",
+        "sendgrid",
+        id="sendgrid-ss-click",
+    ),
+    pytest.param(
+        _link_markup(ACTIVECAMPAIGN_BRAND_CLICK),
+        ACTIVECAMPAIGN_BRAND_CLICK,
+        Kind.TRACKED_LINK,
+        "TD303",
+        "activecampaign",
+        id="activecampaign-lt-php-click",
+    ),
+    pytest.param(
+        _link_markup(PHPLIST_CLICK), PHPLIST_CLICK, Kind.TRACKED_LINK, "TD303", "phplist", id="phplist-lt-php-click"
+    ),
+]
+
+# (markup, URL) pairs that must get no finding of a tracking kind.
+UNTRACKED_IN_MESSAGES = [
+    pytest.param(
+        _content_markup("https://shop.example.com/ss/o/u001.png"),
+        "https://shop.example.com/ss/o/u001.png",
+        id="site-image-under-ss-o",
+    ),
+    pytest.param(_link_markup(SUBSTACK_POST), SUBSTACK_POST, id="substack-post-page"),
+    pytest.param(_link_markup(SUBSTACK_POST + "/comments"), SUBSTACK_POST + "/comments", id="substack-post-comments"),
+    pytest.param(_link_markup(BEEHIIV_POST), BEEHIIV_POST, id="beehiiv-post-page"),
+]
+
+
+def _html_message(markup: str) -> bytes:
+    lines = [
+        "From: Example Shop <news@shop.example.com>",
+        "To: ann.lee@example.org",
+        "Subject: Your weekly news",
+        "Message-ID: <1b2c3d4e@shop.example.com>",
+        "MIME-Version: 1.0",
+        "Content-Type: text/html; charset=utf-8",
+        "",
+        markup,
+        "",
+    ]
+    return "\r\n".join(lines).encode("utf-8")
+
+
+def _tracking_findings(markup: str, url: str) -> list[Finding]:
+    report = detect(_html_message(markup))
+    return [finding for finding in report.findings if finding.url == url and finding.kind in TRACKING_KINDS]
+
+
+@pytest.mark.parametrize(("markup", "url", "kind", "code", "vendor_id"), FLAGGED_IN_MESSAGES)
+def test_message_flags_url(markup: str, url: str, kind: Kind, code: str, vendor_id: str) -> None:
+    findings = _tracking_findings(markup, url)
+    assert [finding.kind for finding in findings] == [kind]
+    assert code in findings[0].codes
+    assert findings[0].vendor == _vendor_name(vendor_id)
+
+
+@pytest.mark.parametrize(("markup", "url"), UNTRACKED_IN_MESSAGES)
+def test_message_leaves_url_untracked(markup: str, url: str) -> None:
+    assert _tracking_findings(markup, url) == []
 
 
 # Sending platforms named by headers
