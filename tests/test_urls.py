@@ -11,7 +11,14 @@ import tldextract
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trackdetect._urls import _BASE64_AT, _split_simple, find_address, registered_domain, split_url
+from trackdetect._urls import (
+    _BASE64_AT,
+    _split_simple,
+    find_address,
+    normalize_reference,
+    registered_domain,
+    split_url,
+)
 
 HOSTS = [
     "mail.example.co.uk",
@@ -158,3 +165,31 @@ def test_simple_split_agrees_with_urlsplit(url: str) -> None:
 def test_simple_split_takes_only_plain_urls(url: str, taken: bool) -> None:
     assert (_split_simple(url) is not None) == taken
     assert split_url(url) is not None
+
+
+@pytest.mark.parametrize(
+    ("raw", "base", "expected"),
+    [
+        pytest.param("  https://Shop.Example.COM/a?b=1  ", None, "https://shop.example.com/a?b=1", id="trim-and-host"),
+        pytest.param(
+            "https://shop.example.com/a\n/b\t?c=1", None, "https://shop.example.com/a/b?c=1", id="line-breaks"
+        ),
+        pytest.param("https:\\\\shop.example.com\\a", None, "https://shop.example.com/a", id="backslashes"),
+        pytest.param(
+            "https://shop.example.com/My File.pdf?t=a b#c d",
+            None,
+            "https://shop.example.com/My%20File.pdf?t=a%20b#c%20d",
+            id="spaces",
+        ),
+        pytest.param("//cdn.example.net/p.gif", None, "https://cdn.example.net/p.gif", id="protocol-relative"),
+        pytest.param(
+            "img/p.gif", "https://shop.example.com/news/", "https://shop.example.com/news/img/p.gif", id="relative"
+        ),
+        pytest.param("img/p.gif", None, None, id="relative-without-base"),
+        pytest.param("mailto:a b@example.org", None, "mailto:a b@example.org", id="other-scheme-kept"),
+        pytest.param("   ", None, None, id="empty"),
+    ],
+)
+def test_normalize_reference(raw: str, base: str | None, expected: str | None) -> None:
+    # The URL a mail client's browser engine would request for an attribute value.
+    assert normalize_reference(raw, base) == expected

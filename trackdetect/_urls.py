@@ -94,7 +94,8 @@ def normalize_reference(raw: str, base: str | None = None) -> str | None:
     """Return the absolute URL a mail client would request for an attribute value, or None.
 
     Leading and trailing whitespace is trimmed and tabs and line breaks inside are dropped,
-    as HTML's URL parsing does. Backslashes in http(s) URLs become slashes. Relative URLs are
+    as HTML's URL parsing does. In http(s) URLs, backslashes become slashes and spaces
+    become ``%20``. Relative URLs are
     resolved against ``base`` when there is one; protocol-relative URLs get ``https:``.
     Returns None for empty values and for relative URLs without a base.
     """
@@ -118,7 +119,8 @@ def normalize_reference(raw: str, base: str | None = None) -> str | None:
     scheme = scheme_match.group(1).lower()
     if scheme in ("http", "https"):
         rest = value[scheme_match.end() :].replace("\\", "/")
-        value = scheme + ":" + _lower_host(rest)
+        # A browser's URL parser sends a space inside the URL as %20.
+        value = scheme + ":" + _lower_host(rest).replace(" ", "%20")
     return value
 
 
