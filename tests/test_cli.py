@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from trackdetect import detect_html
+from trackdetect import detect, detect_html
 from trackdetect._render import render_text
 from trackdetect.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_TRACKED, main
 
@@ -378,3 +378,29 @@ def test_empty_recipient_keeps_header_recipients(tmp_path: Path, capsys: pytest.
     )
     main(["--json", "-r", "", str(message)])
     assert json.loads(capsys.readouterr().out)["recipients"] == ["ann.lee@example.org"]
+
+
+def test_repeated_leak_heading_counts_urls() -> None:
+    links = "".join(
+        f'<a href="https://shop.example.net/{page}?email=ann.lee%40example.org">{page}</a>' for page in ("a", "b", "c")
+    )
+    text = render_text(detect_html(links, recipients=["ann.lee@example.org"]))
+    assert "Your address in URLs (1, in 3 URLs):" in text
+    assert text.count("ann.lee@example.org (percent, in the query)") == 1
+
+
+def test_sender_address_leak_not_called_yours() -> None:
+    raw = (
+        "From: news@shop.example.com\r\nTo: ann.lee@example.org\r\nContent-Type: text/html\r\n\r\n"
+        '<a href="https://click.example.net/r?from=news%40shop.example.com">Sale</a>'
+    )
+    text = render_text(detect(raw))
+    assert "Addresses in URLs (yours or the sender's) (1):" in text
+    assert "Your address in URLs" not in text
+
+
+def test_possible_tracking_shows_location() -> None:
+    html = '<p>Track it: <a href="https://www.example.org/orders/9f3a8c2d71b4e6f0a1b2">order</a></p>'
+    text = render_text(detect_html(html))
+    assert "Possible tracking, low confidence (1)" in text
+    assert "    part 1, <a> href; " in text

@@ -57,18 +57,19 @@ def _finding_lines(finding: Finding, verbose: bool) -> list[str]:
         lines = [f"  - {vendor}{tag}", f"    {_short(finding.url, verbose=verbose)}"]
         if finding.destination:
             lines.append(f"    goes to {_short(finding.destination, _URL_WIDTH - 9, verbose=verbose)}")
-    location = finding.location
-    if location.element == "text":
-        where = f"part {location.part}, URL in plain text"
-    else:
-        where = f"part {location.part}, <{location.element}> {location.attribute}"
-        if location.context:
-            where += f" ({location.context})"
-    lines.append(f"    {where}; rules {', '.join(finding.codes)}")
+    lines.append(f"    {_where(finding)}; rules {', '.join(finding.codes)}")
     if verbose:
         for hit in finding.rules:
             lines.append(f"      {hit.code} {hit.name}: {hit.evidence}")
     return lines
+
+
+def _where(finding: Finding) -> str:
+    location = finding.location
+    if location.element == "text":
+        return f"part {location.part}, URL in plain text"
+    where = f"part {location.part}, <{location.element}> {location.attribute}"
+    return f"{where} ({location.context})" if location.context else where
 
 
 def _one_per_leak(findings: list[Finding]) -> list[Finding]:
@@ -104,8 +105,14 @@ def render_text(report: Report, source: str = "", *, verbose: bool = False) -> s
     possible = [f for f in report.findings if f.kind in TRACKING_KINDS and f.confidence is Confidence.LOW]
     for kind, heading in _HEADINGS.items():
         findings = [finding for finding in report.findings if finding.kind is kind and finding not in possible]
+        count = f"{len(findings)}"
         if kind is Kind.RECIPIENT_LEAK:
-            findings = _one_per_leak(findings)
+            leaks = _one_per_leak(findings)
+            if len(leaks) < len(findings):
+                count = f"{len(leaks)}, in {len(findings)} URLs"
+            if any(f.leak is not None and f.leak.address.lower() not in report.recipients for f in leaks):
+                heading = "Addresses in URLs (yours or the sender's)"
+            findings = leaks
         if kind is Kind.REMOTE_CONTENT and not verbose:
             if findings:
                 noun = "resource" if len(findings) == 1 else "resources"
@@ -113,7 +120,7 @@ def render_text(report: Report, source: str = "", *, verbose: bool = False) -> s
             continue
         if not findings:
             continue
-        lines.append(f"\n  {heading} ({len(findings)}):")
+        lines.append(f"\n  {heading} ({count}):")
         shown = findings if verbose else findings[:_MAX_PER_KIND]
         # Findings of one kind can tell the sender different things (an analytics beacon, a
         # print pixel), so each explanation heads the findings it belongs to.
@@ -135,7 +142,7 @@ def render_text(report: Report, source: str = "", *, verbose: bool = False) -> s
         lines.append(f"\n  Possible tracking, low confidence ({len(possible)}); not counted in the verdict:")
         for finding in possible if verbose else possible[:_MAX_PER_KIND]:
             lines.append(f"  - {finding.kind.value.replace('_', ' ')}: {_short(finding.url, verbose=verbose)}")
-            lines.append(f"    {', '.join(hit.evidence for hit in finding.rules if hit.weight)}")
+            lines.append(f"    {_where(finding)}; {', '.join(hit.evidence for hit in finding.rules if hit.weight)}")
         if not verbose and len(possible) > _MAX_PER_KIND:
             lines.append(f"    ... and {len(possible) - _MAX_PER_KIND} more (use --verbose)")
     if report.defects:
