@@ -611,6 +611,14 @@ UNSUBSCRIBE_PLAIN = [
         "Unsubscribe",
         id="with-recipient-params",
     ),
+    pytest.param(
+        "https://tallyhome.us14.list-manage.com/profile?u=3f8b1c9d2e7a6f5b4c0d1e2a3&id=9a8b7c6d5e&e=7d3e91b0f2&c=4f2a9c7e1b",
+        "update subscription preferences",
+        id="mailchimp-preferences-page",
+    ),
+    pytest.param(
+        "https://www.tallyhome.example.com/account?sid=8f3a91d0c2b7e5f4a1b2c3d4e5", "Update your profile", id="profile"
+    ),
 ]
 
 

@@ -59,8 +59,8 @@ _RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To")
 # The look-ahead lets the engine pass over characters that start no alternative.
 _UNSUBSCRIBE = re.compile(
     r"(?=[uoadcmep/])(?:unsub|opt[-_ ]?out|optout|abmelden|abbestellen|d[ée]sinscri|d[ée]sabonn|desuscrib|"
-    r"cancelar.{0,12}inscri|manage.{0,12}(?:preferences|subscription)|email[-_ ]?preferences|"
-    r"preference[-_ ]?cent|/prefs?\b)",
+    r"cancelar.{0,12}inscri|(?:manage|update).{0,12}(?:preferences|subscription)|"
+    r"(?:email|subscription)[-_ ]?preferences|preference[-_ ]?cent|/prefs?\b|update.{0,12}profile)",
     re.I,
 )
 _SPACER_NAME = re.compile(
