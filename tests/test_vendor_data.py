@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from trackdetect import detect, detect_html
+from trackdetect import DataError, detect, detect_html
 from trackdetect._urls import UrlParts, registered_domain, split_url
 from trackdetect._vendors import (
     CATEGORIES,
@@ -496,6 +496,8 @@ MATCH_TABLE = [
     ),
     ("https://examplewriter.beehiiv.com/p/the-spring-issue", "beehiiv", "content"),
     ("https://examplewriter.beehiiv.com/subscribe", "beehiiv", "domain"),
+    ("http://mkto-q1234.com/Y0b020YU00000001NPR0wR0", "marketo", "domain"),
+    ("https://na-ab12.mkto-k0023.com/trk?t=1&mid=abc", "marketo", "open"),
 ]
 
 
@@ -531,6 +533,30 @@ def test_index_match_lookalike_domain() -> None:
     assert INDEX.match(parts) == []
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://mkto-ab12.example.com/Y0b020YU00000001NPR0wR0",
+        "https://xmkto-ab12.com/Y0b020YU00000001NPR0wR0",
+        "https://mkto-.com/x",
+        "https://mkto-ab-12.com/x",
+        "https://mkto-ab12.co.uk/x",
+    ],
+)
+def test_domain_family_matches_only_its_shape(url: str) -> None:
+    # "mkto-*.com" is Marketo's per-customer link domain: letters and digits after the dash, on .com.
+    parts = split_url(url)
+    assert parts is not None
+    assert "marketo" not in {m.vendor.id for m in INDEX.match(parts)}
+
+
+@pytest.mark.parametrize("domain", ["*.com", "mk*.com", "mkto-*", "mkto-*x.com", "mk*to.com"])
+def test_domain_family_needs_a_start_and_suffix(domain: str) -> None:
+    entry = {"id": "x", "name": "X", "category": "esp", "domains": [domain], "sources": ["https://example.org/"]}
+    with pytest.raises(DataError):
+        vendors_from_data({"vendors": [entry]}, "test")
+
+
 def test_index_match_returns_shape() -> None:
     parts = split_url("https://ea.pstmrk.it/open?m=v3_1.AbCdEfGhIjKl")
     assert parts is not None
@@ -563,6 +589,7 @@ SUBSTACK_CLICK = (
 SUBSTACK_OPEN = "https://email.mg1.substack.com/o/eJxNkE1uwzAIhU9T7xr8Eyf1IoseI8I2bqwmsWWTVL19kVatxELw8fQeBIYsPzmdqr2mJc2ovjDT1ECBSmA"
 BEEHIIV_POST = "https://examplewriter.beehiiv.com/p/the-spring-issue"
 BEEHIIV_CLICK = "https://link.mail.beehiiv.com/ls/click?upn=u001.Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz1Xc3Vb5Nm7Qw9Er1Ty3"
+MARKETO_CLICK = "http://mkto-q1234.com/Y0b020YU00000001NPR0wR0"
 HUBSPOT_EMAIL_OPEN = "https://hs-1234567.t.hubspotemail.net/e2t/to/kYiU9DiyrKQoGUgVu4ke/D0T47z12smyDnhTXkdLXY8cyFE"
 
 # (markup, URL, expected kind, a rule that must fire, vendor id named first)
@@ -596,6 +623,9 @@ FLAGGED_IN_MESSAGES = [
     ),
     pytest.param(
         _link_markup(PHPLIST_CLICK), PHPLIST_CLICK, Kind.TRACKED_LINK, "TD303", "phplist", id="phplist-lt-php-click"
+    ),
+    pytest.param(
+        _link_markup(MARKETO_CLICK), MARKETO_CLICK, Kind.TRACKED_LINK, "TD302", "marketo", id="marketo-customer-domain"
     ),
 ]
 

@@ -44,6 +44,9 @@ CATEGORIES = frozenset(
 ROLES = ("content", "open", "click")
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 _HOST = re.compile(r"[a-z0-9*]([a-z0-9.-]{0,251}[a-z0-9])?")
+# A family of registered domains that a vendor creates per customer (Marketo's "mkto-*.com"):
+# a fixed start of at least three characters, then letters and digits, then a public suffix.
+_DOMAIN_PATTERN = re.compile(r"([a-z0-9][a-z0-9-]{2,62})\*\.([a-z0-9-]+(?:\.[a-z0-9-]+)*)")
 _SHAPE_KEYS = frozenset({"domain", "host", "prefix", "path", "query_keys", "query"})
 _VENDOR_KEYS = frozenset(
     {"id", "name", "category", "domains", "open", "click", "content", "headers", "sources", "notes"}
@@ -187,6 +190,7 @@ class VendorIndex:
         self._by_domain: dict[str, list[tuple[Vendor, str, Shape]]] = {}
         self._any_host: dict[str, list[tuple[Vendor, str, Shape]]] = {}
         self._owners: dict[str, list[tuple[str, Vendor]]] = {}
+        self._domain_patterns: list[tuple[str, str, Vendor]] = []
         self._headers: dict[str, list[tuple[Vendor, HeaderRule]]] = {}
         self.by_id = {vendor.id: vendor for vendor in self.vendors}
         for vendor in self.vendors:
@@ -199,6 +203,10 @@ class VendorIndex:
                         key = (shape.prefix or "/")[1:3]
                         self._any_host.setdefault(key, []).append((vendor, role, shape))
             for domain in vendor.domains:
+                pattern = _DOMAIN_PATTERN.fullmatch(domain)
+                if pattern is not None:
+                    self._domain_patterns.append((pattern.group(1), "." + pattern.group(2), vendor))
+                    continue
                 self._owners.setdefault(registered_domain(domain), []).append((domain, vendor))
             for rule in vendor.headers:
                 self._headers.setdefault(rule.name.lower(), []).append((vendor, rule))
@@ -235,6 +243,11 @@ class VendorIndex:
             for domain, vendor in self._owners.get(parts.domain, ())
             if host_matches(parts.host, domain)
         ]
+        owners.extend(
+            VendorMatch(vendor, "domain", None)
+            for start, suffix, vendor in self._domain_patterns
+            if _in_domain_family(parts.domain, start, suffix)
+        )
         owner_first = bool(matches) and _is_any_host(matches[0])
         for owner in owners:
             if any(match.vendor.id == owner.vendor.id for match in matches):
@@ -259,6 +272,14 @@ class VendorIndex:
                     seen.add(vendor.id)
                     found.append((vendor, name))
         return found
+
+
+def _in_domain_family(domain: str, start: str, suffix: str) -> bool:
+    """Tell whether a registered domain is ``start``, letters and digits, then ``suffix``."""
+    if not (domain.startswith(start) and domain.endswith(suffix)):
+        return False
+    middle = domain[len(start) : len(domain) - len(suffix)]
+    return middle.isascii() and middle.isalnum()
 
 
 def _is_any_host(match: VendorMatch) -> bool:
@@ -345,8 +366,12 @@ def _compile_vendor(raw: Any, where: str) -> Vendor:
         raise DataError(f"{where}: invalid category {category!r}; expected one of {sorted(CATEGORIES)}")
 
     domains = raw.get("domains", [])
-    if not isinstance(domains, list) or not all(isinstance(d, str) and _HOST.fullmatch(d) for d in domains):
-        raise DataError(f"{where}: domains must be a list of lower-case host names")
+    if not isinstance(domains, list) or not all(
+        isinstance(d, str) and (_DOMAIN_PATTERN.fullmatch(d) if "*" in d else _HOST.fullmatch(d)) for d in domains
+    ):
+        raise DataError(
+            f"{where}: domains must be a list of lower-case host names or domain families such as 'mkto-*.com'"
+        )
     for domain in domains:
         if domain in PROVIDER_DOMAINS or registered_domain(domain) in PROXY_DOMAINS or domain in PROXY_DOMAINS:
             raise DataError(f"{where}: {domain!r} belongs to a mail provider or privacy proxy, never a tracker")
