@@ -590,6 +590,7 @@ SUBSTACK_OPEN = "https://email.mg1.substack.com/o/eJxNkE1uwzAIhU9T7xr8Eyf1IoseI8
 BEEHIIV_POST = "https://examplewriter.beehiiv.com/p/the-spring-issue"
 BEEHIIV_CLICK = "https://link.mail.beehiiv.com/ls/click?upn=u001.Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz1Xc3Vb5Nm7Qw9Er1Ty3"
 MARKETO_CLICK = "http://mkto-q1234.com/Y0b020YU00000001NPR0wR0"
+SUBSTACK_POST_WITH_TOKEN = SUBSTACK_POST + "/comments?token=eyJ1c2VyX2lkIjoxMjM0NTY3OH0.abcDEF123ghiJKL"
 HUBSPOT_EMAIL_OPEN = "https://hs-1234567.t.hubspotemail.net/e2t/to/kYiU9DiyrKQoGUgVu4ke/D0T47z12smyDnhTXkdLXY8cyFE"
 
 # (markup, URL, expected kind, a rule that must fire, vendor id named first)
@@ -627,6 +628,45 @@ FLAGGED_IN_MESSAGES = [
     pytest.param(
         _link_markup(MARKETO_CLICK), MARKETO_CLICK, Kind.TRACKED_LINK, "TD302", "marketo", id="marketo-customer-domain"
     ),
+    pytest.param(
+        _pixel_markup(BREVO_SENDIBT3_OPEN), BREVO_SENDIBT3_OPEN, Kind.PIXEL, "TD301", "brevo", id="brevo-sendibt3"
+    ),
+    pytest.param(_pixel_markup(BREVO_SP1_OPEN), BREVO_SP1_OPEN, Kind.PIXEL, "TD301", "brevo", id="brevo-sp1"),
+    pytest.param(
+        _pixel_markup(HUBSPOT_E2T_OPEN), HUBSPOT_E2T_OPEN, Kind.PIXEL, "TD301", "hubspot-marketing", id="hubspot-e2t"
+    ),
+    pytest.param(
+        _pixel_markup(HUBSPOT_EMAIL_OPEN),
+        HUBSPOT_EMAIL_OPEN,
+        Kind.PIXEL,
+        "TD301",
+        "hubspot-marketing",
+        id="hubspot-email",
+    ),
+    pytest.param(
+        _pixel_markup(HUBSPOT_SALES_OPEN), HUBSPOT_SALES_OPEN, Kind.PIXEL, "TD301", "hubspot-sales", id="hubspot-sales"
+    ),
+    pytest.param(
+        _link_markup(ELOQUA_TRACKED_CLICK),
+        ELOQUA_TRACKED_CLICK,
+        Kind.TRACKED_LINK,
+        "TD303",
+        "oracle-eloqua",
+        id="eloqua-er",
+    ),
+    pytest.param(
+        _link_markup(SUBSTACK_CLICK), SUBSTACK_CLICK, Kind.TRACKED_LINK, "TD303", "substack", id="substack-click"
+    ),
+    pytest.param(_pixel_markup(SUBSTACK_OPEN), SUBSTACK_OPEN, Kind.PIXEL, "TD301", "substack", id="substack-open"),
+    pytest.param(_link_markup(BEEHIIV_CLICK), BEEHIIV_CLICK, Kind.TRACKED_LINK, "TD303", "beehiiv", id="beehiiv-click"),
+    pytest.param(
+        _link_markup(SUBSTACK_POST_WITH_TOKEN),
+        SUBSTACK_POST_WITH_TOKEN,
+        Kind.TRACKED_LINK,
+        "TD402",
+        "substack",
+        id="substack-post-with-token",
+    ),
 ]
 
 # (markup, URL) pairs that must get no finding of a tracking kind.
@@ -639,6 +679,11 @@ UNTRACKED_IN_MESSAGES = [
     pytest.param(_link_markup(SUBSTACK_POST), SUBSTACK_POST, id="substack-post-page"),
     pytest.param(_link_markup(SUBSTACK_POST + "/comments"), SUBSTACK_POST + "/comments", id="substack-post-comments"),
     pytest.param(_link_markup(BEEHIIV_POST), BEEHIIV_POST, id="beehiiv-post-page"),
+    pytest.param(
+        _link_markup(SUBSTACK_POST + "?utm_source=substack&utm_medium=email"),
+        SUBSTACK_POST + "?utm_source=substack&utm_medium=email",
+        id="substack-post-campaign-tags",
+    ),
 ]
 
 
