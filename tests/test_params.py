@@ -34,6 +34,10 @@ CLASSIFIED = [
     ("mi_ecmp", "DV_20250701", ParamClass.CAMPAIGN),
     # recipient identifiers
     ("mc_eid", "a1b2c3d4e5", ParamClass.RECIPIENT_ID),
+    # An id inside braces or brackets, or of capitals only, is not an unfilled merge tag.
+    ("mc_eid", "{{8f3a91d0c2}}", ParamClass.RECIPIENT_ID),
+    ("mc_eid", "[8f3a91d0c2]", ParamClass.RECIPIENT_ID),
+    ("mc_eid", "QKZTRWMBXP", ParamClass.RECIPIENT_ID),
     ("_hsenc", "p2ANqtz-8abc", ParamClass.RECIPIENT_ID),
     ("_hsmi", "123456", ParamClass.RECIPIENT_ID),
     ("mkt_tok", "NzEyLUxKTS0", ParamClass.RECIPIENT_ID),

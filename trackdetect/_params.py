@@ -217,12 +217,14 @@ _CREDENTIAL_NAMES = frozenset(
     }
 )
 
-# A merge tag the sending platform never filled in ("UNIQID", "*|EMAIL|*", "{{ contact.id }}",
-# "%%emailaddr%%"): every recipient gets the same text, so it identifies no one.
+# A merge tag the sending platform never filled in ("*|UNIQID|*", "{{ contact.id }}",
+# "%%emailaddr%%", a bare "UNIQID"): every recipient gets the same text, so it identifies no
+# one. A tag holds a name, so an id inside braces ("{{8f3a91d0c2}}") is still an id.
+_TAG_NAME = r"\s*[A-Za-z_][\w.\-]*\s*"
 _UNFILLED_MERGE_TAG = re.compile(
-    r"\*\|[^|]*\|\*|\{\{.*\}\}|\{%.*%\}|%%.*%%|\[\[?[^\]]*\]\]?|\$\{[^}]*\}|<%.*%>|"
-    r"\{[A-Za-z_.\s]+\}|[$#%][A-Za-z_]+[$#%]|[A-Z][A-Z_]{3,}",
-    re.S,
+    rf"\*\|{_TAG_NAME}\|\*|\{{\{{{_TAG_NAME}\}}\}}|\{{%{_TAG_NAME}%\}}|%%{_TAG_NAME}%%|\[\[?{_TAG_NAME}\]\]?|"
+    rf"\$\{{{_TAG_NAME}\}}|<%=?{_TAG_NAME}%>|\{{{_TAG_NAME}\}}|[$#%][A-Za-z_]+[$#%]|"
+    r"(?i:uniqid|e?mail|email_?addr(?:ess)?|subscriber_?id|contact_?id|user_?id|recipient_?id)"
 )
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+/=%")
 
