@@ -497,7 +497,6 @@ _WRAPPERS: tuple[_WrapperSpec, ...] = (
         ("www.google.*", "google.*"),
         ("/url",),
         _percent_param("q", "url"),
-        ("google.com",),
     ),
     _WrapperSpec(
         "Facebook redirect",
