@@ -565,8 +565,8 @@ def test_local_part_naming_own_account_not_leak(to: str, sender: str, href: str)
         pytest.param(
             "johnsmith1987@example.org",
             "https://johnsmith1987.tracker.example/o?u=1",
-            None,
-            id="third-party-host-not-counted",
+            "host",
+            id="recipient-name-as-subdomain",
         ),
         pytest.param(
             "johnsmith1987@example.org",
@@ -576,10 +576,26 @@ def test_local_part_naming_own_account_not_leak(to: str, sender: str, href: str)
         ),
     ],
 )
-def test_local_part_leak_elsewhere_still_found(to: str, href: str, position: str | None) -> None:
+def test_local_part_leak_elsewhere_still_found(to: str, href: str, position: str) -> None:
     report = detect(_leak_message(to, "news@shop.example.com", href))
     leaks = [finding for finding in report.findings if finding.kind.value == "recipient_leak"]
-    if position is None:
-        assert leaks == []
-    else:
-        assert [(finding.url, finding.leak.position) for finding in leaks if finding.leak] == [(href, position)]
+    assert [(finding.url, finding.leak.position) for finding in leaks if finding.leak] == [(href, position)]
+
+
+@pytest.mark.parametrize(
+    ("to", "src"),
+    [
+        pytest.param("ann.lee@corp.example.com", "https://img.corp.example.com/o/ann.lee.gif", id="own-domain-image"),
+        pytest.param("johnsmith1987@example.org", "https://johnsmith1987.trk.example.net/o.gif", id="host-image"),
+    ],
+)
+def test_local_part_in_image_still_found(to: str, src: str) -> None:
+    # An image loads on opening, so a local part in it tells the host who opened, on any site.
+    report = detect(
+        _leak_message(to, "news@shop.example.com", "https://shop.example.com/").replace(
+            "<p>Read more", f'<img src="{src}" width="1" height="1"><p>Read more'
+        )
+    )
+    assert [(f.kind.value, f.url) for f in report.findings if f.kind.value == "recipient_leak"] == [
+        ("recipient_leak", src)
+    ]

@@ -941,6 +941,9 @@ def test_item_link_ids_not_tracking(url: str) -> None:
     [
         "https://files.example-share.net/x/s!AkD3fG5hJ7kL9mN0pQrStUv?e=Xy1Z2a",
         "https://tools.example-post.com/go/TrackConfirmAction?tLabels=9400111899223197428490",
+        # On a listed host, parameters other than the host's own ids are judged as anywhere.
+        "https://docs.google.com/forms/d/e/1FAIpQLSfszQDE3DY5Tg4k3r/viewform?mc_eid=8f3a91d0c2",
+        "https://1drv.ms/x/s!AkD3fG5hJ7kL9mN0pQrStUv?e=Xy1Z2a&uid=200440893879",
     ],
 )
 def test_item_link_shapes_elsewhere_still_judged(url: str) -> None:
@@ -948,6 +951,13 @@ def test_item_link_shapes_elsewhere_still_judged(url: str) -> None:
     assert [(finding.kind.value, finding.url) for finding in report.findings if finding.is_tracking] == [
         ("tracked_link", url)
     ]
+
+
+def test_wetransfer_link_ids_still_judged() -> None:
+    # WeTransfer's mailed links carry a recipient id in the path, so the host is not listed.
+    url = "https://wetransfer.com/downloads/4f3a8c2d71b4e6f0a1b2c3d4e5f60718/9a8b7c6d5e4f3a2b1c0d/7e6f5a"
+    report = detect_html(f'<a href="{url}">the file</a>')
+    assert [(f.kind.value, f.url, "TD402" in f.codes) for f in report.findings] == [("tracked_link", url, True)]
 
 
 def test_item_link_still_searched_for_address() -> None:
@@ -1025,3 +1035,21 @@ def test_link_to_proxied_image_judges_original() -> None:
     assert [(f.kind.value, f.url) for f in report.findings if f.kind.value == "tracked_link"] == [
         ("tracked_link", tracked)
     ]
+
+
+def test_preference_words_in_url_alone_not_enough() -> None:
+    # A tracker's redirect may name the page it sends to; only the link's text marks a preference link.
+    url = "https://t.shop.example.net/c/8f3a91d0c2b7e5f4a1b2?next=update-profile"
+    report = detect_html(f'<a href="{url}">See the new range</a>')
+    assert [(f.kind.value, f.url) for f in report.findings if f.is_tracking] == [("tracked_link", url)]
+
+
+def test_plain_text_copy_of_preference_link_not_tracked() -> None:
+    url = "https://tallyhome.us14.list-manage.com/profile?u=3f8b1c9d2e7a6f5b4c0d1e2a3&id=9a8b7c6d5e&e=7d3e91b0f2"
+    raw = (
+        "From: news@tallyhome.example.com\r\nTo: ann.lee@example.org\r\n"
+        'Content-Type: multipart/alternative; boundary="b"\r\n\r\n'
+        f"--b\r\nContent-Type: text/plain\r\n\r\nUpdate your preferences: {url}\r\n"
+        f'--b\r\nContent-Type: text/html\r\n\r\n<a href="{url}">update subscription preferences</a>\r\n--b--\r\n'
+    )
+    assert [(f.kind.value, f.location.element) for f in detect(raw).findings if f.url == url] == []

@@ -988,6 +988,12 @@ def test_simple_address_forms_read_as_getaddresses(value: str) -> None:
         assert fast == [address for _name, address in getaddresses([value]) if address]
 
 
+def test_simple_address_forms_taken_and_left() -> None:
+    # The expression takes the ten common forms above and leaves every other one to the parser.
+    taken = [value for value in _ADDRESS_FORMS if _mime._simple_addresses([value]) is not None]
+    assert taken == [*_ADDRESS_FORMS[:9], '"ann@example.org" <bob@example.org>']
+
+
 def test_simple_address_forms_cover_common_headers() -> None:
     assert _mime._simple_addresses(["Ann Lee <ann.lee@example.org>", "bob@example.org, Cy <cy@example.org>"]) == [
         "ann.lee@example.org",

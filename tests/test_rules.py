@@ -301,6 +301,18 @@ CASES: list[tuple[str, str, str, bool]] = [
         "https://shop.example.net/r?u=john.smith1987%40mail.example.com",
         True,
     ),
+    (
+        "TD702",
+        '<img src="https://t.example.net/o/20240611093512.2847113-1-jdoe%40mail.example.com/p.gif" width="1" height="1">',
+        "https://t.example.net/o/20240611093512.2847113-1-jdoe%40mail.example.com/p.gif",
+        True,
+    ),
+    (
+        "TD702",
+        '<a href="https://www.example.net/r?u=bob%40myexample.net">x</a>',
+        "https://www.example.net/r?u=bob%40myexample.net",
+        True,
+    ),
     # TD801 remote-resource
     ("TD801", f'<img src="{LOGO}">', LOGO, True),
     ("TD801", '<img src="cid:logo@example.org">', "cid:logo@example.org", False),

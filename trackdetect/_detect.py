@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from email.message import Message
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from urllib.parse import unquote
 
 from . import _html, _params, _unwrap
@@ -30,7 +30,7 @@ from ._urls import (
     UrlParts,
     find_address,
     find_tokens,
-    is_item_link,
+    item_link_parameters,
     registered_domain,
     split_url,
 )
@@ -59,10 +59,12 @@ _RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To")
 # The look-ahead lets the engine pass over characters that start no alternative.
 _UNSUBSCRIBE = re.compile(
     r"(?=[uoadcmep/])(?:unsub|opt[-_ ]?out|optout|abmelden|abbestellen|d[ée]sinscri|d[ée]sabonn|desuscrib|"
-    r"cancelar.{0,12}inscri|(?:manage|update).{0,12}(?:preferences|subscription)|"
-    r"(?:email|subscription)[-_ ]?preferences|preference[-_ ]?cent|/prefs?\b|update.{0,12}profile)",
+    r"cancelar.{0,12}inscri|manage.{0,12}(?:preferences|subscription)|email[-_ ]?preferences|"
+    r"preference[-_ ]?cent|/prefs?\b)",
     re.I,
 )
+# Read in link text only: in a URL, "update-profile" may just name the page a tracker sends to.
+_PREFERENCE_TEXT = re.compile(r"update.{0,12}(?:preferences|subscription|profile)", re.I)
 _SPACER_NAME = re.compile(
     r"(?:^|[/_.\-])(?:spacer|spc|transparent|trans|transp|blank|clear|clr|shim|empty|space|dot|s|x|pix)\d*\.(?:gif|png)$",
     re.I,
@@ -77,7 +79,7 @@ _SIGNING_PARAMETER = re.compile(r"(?i)x-amz-|x-goog-|expires$|key-pair-id$|polic
 _IDENTIFIER_RULES = frozenset({"TD402", "TD404", "TD701", "TD702"})
 # Evidence that a link passes through a tracker before the page: a vendor's host or click
 # shape, a block list, a carried destination, a redirect path, or a ping on the click.
-_REDIRECT_CODES = frozenset({"TD301", "TD302", "TD303", "TD304", "TD501", "TD502", "TD505"})
+_REDIRECT_CODES = frozenset({"TD302", "TD303", "TD304", "TD501", "TD502", "TD505"})
 _FONT_OR_STYLE = re.compile(r"^(?:css:@font-face|css:@import|style:@font-face)$")
 _VISIBLE_SIZE = 20.0
 """An image declared at least this many pixels in a dimension is content, not a beacon."""
@@ -249,19 +251,21 @@ def _within_url_budget(references: list[Reference], budget: int, defects: list[D
     return remaining
 
 
-def _names_own_account(leak: LeakMatch, parts: UrlParts) -> bool:
+def _names_own_account(leak: LeakMatch, parts: UrlParts, link: bool, senders: frozenset[str]) -> bool:
     """Tell whether a local part found in a URL names a site's own account, not the reader.
 
-    A local part in a host name is the site's name (platformer@substack.com and
-    platformer.substack.com). On the address's own site it is most often the account's own
-    page there: a mailing list's page, a repository, a profile. That site already holds the
-    address, so a match there tells it nothing new.
+    The sender's own name in a host name is the sender's site (platformer@substack.com and
+    platformer.substack.com). A link on an address's own site that names its local part
+    most often opens the account's own page there: a mailing list's page, a repository, a
+    profile. That site already holds the address. A recipient's local part in a host, or
+    in an image on the recipient's own domain, still counts: a tracker can give every
+    reader a host or an image of their own.
     """
     if leak.encoding != "local-part":
         return False
     if leak.position == "host":
-        return True
-    return registered_domain(leak.address.rpartition("@")[2]) == parts.domain
+        return leak.address.lower() in senders
+    return link and registered_domain(leak.address.rpartition("@")[2]) == parts.domain
 
 
 @lru_cache(maxsize=64)
@@ -377,6 +381,8 @@ class _Judge:
         self.options = options
         # A provider's redirect in the provider's own mail is its click tracking, not a wrapper.
         self.sender_domains = {registered_domain(address.rpartition("@")[2]) for address in senders}
+        self.senders = frozenset(address.lower() for address in senders)
+
         self.matcher = matcher
         self.references = references
         self.parsed = parsed
@@ -386,6 +392,17 @@ class _Judge:
         # One search over all the URLs clears most of them. An unwrapped URL is searched alone.
         self._leak_free = matcher.clear_of(ref.url for ref in references if ref.role in _JUDGED_ROLES)
         self.visible_folders = {_folder(ref.url) for ref in references if ref.role == "resource" and not ref.hidden}
+
+    @cached_property
+    def preference_urls(self) -> frozenset[str]:
+        """URLs of links whose text marks them as unsubscribe or preference links.
+
+        The plain-text copy of such a link has no link text to say so. Read only when a
+        plain-text link would otherwise be tracked.
+        """
+        return frozenset(
+            ref.url for ref in self.references if ref.role == "link" and _is_preference_text(ref.link_text)
+        )
 
     def run(self) -> list[Finding]:
         findings: list[Finding] = []
@@ -517,17 +534,24 @@ class _Judge:
             if not (token.where.startswith("query:") and token.where[6:] in not_tokens)
         )
 
-        if link and not tracking_host and is_item_link(judged_parts):
-            # A share link's or parcel page's ids name the file or parcel, not the reader.
-            # An address in it is still searched for below.
-            tokens = ()
-            recipient_parameters = []
+        item_parameters = item_link_parameters(judged_parts) if link and not tracking_host else None
+        if item_parameters is not None:
+            # A share link's or parcel page's ids (its path and the host's own id parameters)
+            # name the file or parcel, not the reader. Other parameters and addresses still count.
+            tokens = tuple(
+                token
+                for token in tokens
+                if token.where.startswith("query:") and token.where[6:].lower() not in item_parameters
+            )
+            recipient_parameters = [
+                (name, value) for name, value in recipient_parameters if name.lower() not in item_parameters
+            ]
 
         # Only the judged URL is searched: a proxy or security wrapper around it belongs to
         # the recipient's own provider, which already has the address.
         leaks = () if judged in self._leak_free else self.matcher.find(judged)
         if leaks:
-            leaks = tuple(leak for leak in leaks if not _names_own_account(leak, judged_parts))
+            leaks = tuple(leak for leak in leaks if not _names_own_account(leak, judged_parts, link, self.senders))
         address = None if leaks or ("@" not in judged and len(judged) < 40) else find_address(judged)
 
         blocklist = self.options.blocklist
@@ -628,7 +652,7 @@ class _Judge:
         if reference.role == "resource":
             kind, confidence = _judge_resource(subject, codes)
         else:
-            kind, confidence = _judge_link(subject, codes)
+            kind, confidence = _judge_link(subject, codes, lambda: self.preference_urls)
         if kind is None or not hits:
             # A finding always shows the rule behind it, so ignoring every rule that fired
             # (TD801 for plain remote content) drops the finding.
@@ -822,14 +846,26 @@ def _judge_resource(subject: Subject, codes: set[str]) -> tuple[Kind | None, Con
 _LINK_TRACKING_CODES = frozenset({"TD302", "TD304", "TD402", "TD404", "TD501", "TD502", "TD701", "TD702"})
 
 
-def _judge_link(subject: Subject, codes: set[str]) -> tuple[Kind | None, Confidence]:
+def _is_preference_text(text: str | None) -> bool:
+    if not text:
+        return False
+    return _UNSUBSCRIBE.search(text) is not None or _PREFERENCE_TEXT.search(text) is not None
+
+
+def _judge_link(
+    subject: Subject, codes: set[str], preference_urls: Callable[[], frozenset[str]] | None = None
+) -> tuple[Kind | None, Confidence]:
     """Decide whether a link is tracked from the rules that fired on it."""
     reference = subject.reference
     if "TD303" in codes or "TD505" in codes:
         return Kind.TRACKED_LINK, Confidence.HIGH
     if not codes & _LINK_TRACKING_CODES:
         return None, Confidence.LOW
-    if _UNSUBSCRIBE.search(subject.url) or _UNSUBSCRIBE.search(reference.link_text or ""):
+    if (
+        _UNSUBSCRIBE.search(subject.url)
+        or _is_preference_text(reference.link_text)
+        or (preference_urls is not None and reference.element == "text" and subject.url in preference_urls())
+    ):
         # Unsubscribe and preference links must identify the subscriber to work at all.
         return None, Confidence.LOW
     if codes & {"TD404", "TD701"}:

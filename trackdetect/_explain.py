@@ -80,7 +80,7 @@ _TEXTS: dict[str, str] = {
         "then forwards you to the page."
     ),
     "tracked_link:direct": (
-        "This link goes straight to its page, but the link carries an identifier or your address, so the site "
+        "No redirect shows in this link, but it carries an identifier or your address, so the site it opens "
         "learns who clicked it and when."
     ),
     "tracked_link:sales_engagement": (

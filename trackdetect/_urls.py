@@ -279,34 +279,37 @@ _TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_\-.~+!*%:|]+")
 _IMAGE_EXTENSIONS = r"gif|png|jpe?g|webp|bmp|svg|ico|avif"
 #: A path that ends in an image file name.
 IMAGE_FILE = re.compile(rf"\.(?:{_IMAGE_EXTENSIONS})$", re.I)
-# Hosts whose links name a shared file, album or meeting, or a parcel: an id there names
-# the item, and everyone the message goes to gets the same link. Listed by host where the
-# registered domain serves other things too.
-_ITEM_LINK_HOSTS = frozenset(
-    {
-        "1drv.ms",
-        "onedrive.live.com",
-        "drive.google.com",
-        "docs.google.com",
-        "photos.google.com",
-        "photos.app.goo.gl",
-        "www.dropbox.com",
-        "dropbox.com",
-        "app.box.com",
-        "wetransfer.com",
-        "we.tl",
-        "www.icloud.com",
-        "tools.usps.com",
-        "www.ups.com",
-        "www.fedex.com",
-    }
-)
-_ITEM_LINK_SUFFIXES = (".sharepoint.com",)
+# Hosts whose links name a shared file, album or meeting, or a parcel, with the query
+# parameters that carry such an id there. The ids in the path and in these parameters name
+# the item: everyone the message goes to gets the same link. Any other parameter is judged
+# as on any site. Listed by host where the registered domain serves other things too.
+_ITEM_LINK_PARAMETERS: dict[str, frozenset[str]] = {
+    "1drv.ms": frozenset({"e"}),
+    "onedrive.live.com": frozenset({"e", "resid", "authkey", "cid", "id", "redeem"}),
+    "drive.google.com": frozenset({"id", "usp", "resourcekey"}),
+    "docs.google.com": frozenset({"usp", "resourcekey"}),
+    "photos.google.com": frozenset({"key"}),
+    "photos.app.goo.gl": frozenset(),
+    "www.dropbox.com": frozenset({"rlkey", "dl", "st"}),
+    "dropbox.com": frozenset({"rlkey", "dl", "st"}),
+    "app.box.com": frozenset(),
+    "www.icloud.com": frozenset(),
+    "tools.usps.com": frozenset({"tlabels", "qtc_tlabels1"}),
+    "www.ups.com": frozenset({"tracknum", "trackingnumber", "inquirynumber1"}),
+    "www.fedex.com": frozenset({"trknbr", "tracknumbers"}),
+}
+_ITEM_LINK_SUFFIXES = {".sharepoint.com": frozenset({"e"})}
 
 
-def is_item_link(parts: UrlParts) -> bool:
-    """Tell whether a URL is on a file-sharing or parcel-tracking host (see ``_ITEM_LINK_HOSTS``)."""
-    return parts.host in _ITEM_LINK_HOSTS or parts.host.endswith(_ITEM_LINK_SUFFIXES)
+def item_link_parameters(parts: UrlParts) -> frozenset[str] | None:
+    """Return the lower-cased id parameters of a file-sharing or parcel-tracking host, or None for other hosts."""
+    found = _ITEM_LINK_PARAMETERS.get(parts.host)
+    if found is not None:
+        return found
+    for suffix, names in _ITEM_LINK_SUFFIXES.items():
+        if parts.host.endswith(suffix):
+            return names
+    return None
 
 
 _STATIC_EXTENSION = re.compile(

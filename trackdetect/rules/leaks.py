@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from .._urls import registered_domain
 from ._base import Subject, rule
 
 # A Message-ID's left part, which archive and group links carry (".../msgid/<id>"), looks
@@ -40,13 +41,17 @@ def address_in_url(subject: Subject) -> str | None:
     pixel or link still identifies someone. An address on its own host's domain (such as
     a contact address in a link) does not fire, nor does a Message-ID that a mailing-list
     archive or group link carries (a left part that starts with a timestamp or switches
-    between letters and digits six times or more).
+    between letters and digits six times or more). In an image such a Message-ID still
+    fires: it names one copy of the message, and so its reader.
     Example: ``https://img.example.net/726f6472...6f6d.gif`` (hex of an address).
     """
     if subject.leaks or subject.address is None:
         return None
     address, encoding = subject.address
-    if address.rsplit("@", 1)[-1].endswith(subject.parts.domain) or looks_like_message_id(address):
+    if registered_domain(address.rpartition("@")[2]) == subject.parts.domain:
+        return None
+    if subject.reference.role != "resource" and looks_like_message_id(address):
+        # Only in links: a Message-ID in an image is the id of one copy, so it identifies the reader.
         return None
     return f"{encoding} address {address}"
 
