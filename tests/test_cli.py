@@ -265,8 +265,25 @@ def test_invisible_characters_are_shown(tmp_path: Path, capsys: pytest.CaptureFi
     main([str(path)])
     out = capsys.readouterr().out
     assert "\U000e0139" not in out
-    assert "\\ue0139" in out
+    assert "\\U000e0139" in out
     assert "\\u202e" in out
+
+
+@pytest.mark.parametrize(
+    ("subject", "shown"),
+    [
+        pytest.param("\U0001f469\u200d\U0001f4bb Dev news", "\U0001f469\u200d\U0001f4bb Dev news", id="emoji-joiner"),
+        pytest.param("\u2764\ufe0f Sale", "\u2764\ufe0f Sale", id="emoji-presentation"),
+        pytest.param(
+            "\U0001f469\U0001f3fd\u200d\U0001f4bb ok", "\U0001f469\U0001f3fd\u200d\U0001f4bb ok", id="skin-tone"
+        ),
+        pytest.param("Pay\u200dpal", "Pay\\u200dpal", id="joiner-between-letters"),
+        pytest.param("x\ufe0fy", "x\\ufe0fy", id="selector-after-letter"),
+    ],
+)
+def test_emoji_sequences_kept_whole(subject: str, shown: str) -> None:
+    report = detect(f"From: a@example.org\r\nSubject: {subject}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhi")
+    assert f"Subject: {shown}\n" in render_text(report)
 
 
 # --- Text rendering -----------------------------------------------------------------------

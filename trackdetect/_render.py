@@ -24,8 +24,38 @@ def _visible(text: str) -> str:
     """Show control and invisible format characters (tag characters, bidi overrides) as escapes.
 
     Senders hide such characters in display names and subjects to fool filters or readers.
+    The joiner and presentation selector inside an emoji sequence ("👩‍💻", "❤️") are part
+    of the emoji and stay as they are.
     """
-    return "".join(f"\\u{ord(char):04x}" if _invisible(char) else char for char in text)
+    shown = []
+    for position, char in enumerate(text):
+        if _invisible(char) and not _joins_emoji(text, position):
+            code = ord(char)
+            shown.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+        else:
+            shown.append(char)
+    return "".join(shown)
+
+
+def _joins_emoji(text: str, position: int) -> bool:
+    """Tell whether the character at ``position`` is an emoji's joiner or presentation selector."""
+    char = text[position]
+    before = text[position - 1] if position else ""
+    after = text[position + 1] if position + 1 < len(text) else ""
+    if char in "\ufe0e\ufe0f":
+        return _is_symbol(before)
+    if char == "\u200d":
+        return (_is_symbol(before) or before == "\ufe0f" or _is_modifier(before)) and _is_symbol(after)
+    return False
+
+
+def _is_symbol(char: str) -> bool:
+    return bool(char) and unicodedata.category(char) == "So"
+
+
+def _is_modifier(char: str) -> bool:
+    # Skin tones (U+1F3FB to U+1F3FF) may sit between a person and the joiner.
+    return bool(char) and 0x1F3FB <= ord(char) <= 0x1F3FF
 
 
 def _invisible(char: str) -> bool:
