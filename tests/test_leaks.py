@@ -590,7 +590,7 @@ def test_local_part_leak_elsewhere_still_found(to: str, href: str, position: str
     ],
 )
 def test_local_part_in_image_still_found(to: str, src: str) -> None:
-    # An image loads on opening, so a local part in it tells the host who opened, on any site.
+    # An image loads on opening, so a local part in it shows the host who opened, on any site.
     report = detect(
         _leak_message(to, "news@shop.example.com", "https://shop.example.com/").replace(
             "<p>Read more", f'<img src="{src}" width="1" height="1"><p>Read more'

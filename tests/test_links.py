@@ -983,7 +983,7 @@ def test_item_link_still_searched_for_address() -> None:
     ],
 )
 def test_direct_link_explained_without_redirect(href: str, explanation: str) -> None:
-    # Only a link that passes through a tracker is said to forward the reader.
+    # Only a link that passes through a tracker gets the text about forwarding the reader.
     report = detect_html(f'<a href="{href}">Sale</a>', recipients=["ann.lee@example.org"])
     assert [(f.kind.value, f.url, f.explanation) for f in report.findings if f.kind.value == "tracked_link"] == [
         ("tracked_link", href, explanation)
@@ -1038,7 +1038,7 @@ def test_link_to_proxied_image_judges_original() -> None:
 
 
 def test_preference_words_in_url_alone_not_enough() -> None:
-    # A tracker's redirect may name the page it sends to; only the link's text marks a preference link.
+    # A tracker's redirect may name the page it sends to. Only the link's text marks a preference link.
     url = "https://t.shop.example.net/c/8f3a91d0c2b7e5f4a1b2?next=update-profile"
     report = detect_html(f'<a href="{url}">See the new range</a>')
     assert [(f.kind.value, f.url) for f in report.findings if f.is_tracking] == [("tracked_link", url)]

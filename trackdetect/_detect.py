@@ -257,7 +257,7 @@ def _names_own_account(leak: LeakMatch, parts: UrlParts, link: bool, senders: fr
     The sender's own name in a host name is the sender's site (platformer@substack.com and
     platformer.substack.com). A link on an address's own site that names its local part
     most often opens the account's own page there: a mailing list's page, a repository, a
-    profile. That site already holds the address. A recipient's local part in a host, or
+    profile. That site already has the address. A recipient's local part in a host, or
     in an image on the recipient's own domain, still counts: a tracker can give every
     reader a host or an image of their own.
     """
@@ -679,7 +679,7 @@ class _Judge:
         primary = next((m.vendor for m in subject.vendors if m.role != "content"), None)
         category = primary.category if primary is not None else None
         if kind is Kind.TRACKED_LINK and category is None and not hops and not codes & _REDIRECT_CODES:
-            # Nothing shows a redirect: the link goes to its page, and its ids tell that page who clicked.
+            # No redirect shows, so it is the page the link opens that learns from its ids who clicked.
             category = "direct"
         return Finding(
             kind=kind,
@@ -996,8 +996,8 @@ def preload() -> None:
     _mime.image_dimensions(_TINY_GIF, "", _mime.ParsedMessage())
     from PIL import Image
 
-    # Pillow imports only its common format plugins at first; an image none of them reads
-    # (a truncated JPEG, a TIFF) makes it import all the others.
+    # Pillow imports only its common format plugins at first. An image that none of them
+    # reads (a truncated JPEG, a TIFF) makes it import all the others.
     Image.init()
     from bs4 import BeautifulSoup
 

@@ -219,7 +219,7 @@ _CREDENTIAL_NAMES = frozenset(
 
 # A merge tag the sending platform never filled in ("*|UNIQID|*", "{{ contact.id }}",
 # "%%emailaddr%%", a bare "UNIQID"): every recipient gets the same text, so it identifies no
-# one. A tag holds a name, so an id inside braces ("{{8f3a91d0c2}}") is still an id.
+# one. A tag contains a name, so an id inside braces ("{{8f3a91d0c2}}") is still an id.
 _TAG_NAME = r"\s*[A-Za-z_][\w.\-]*\s*"
 _UNFILLED_MERGE_TAG = re.compile(
     rf"\*\|{_TAG_NAME}\|\*|\{{\{{{_TAG_NAME}\}}\}}|\{{%{_TAG_NAME}%\}}|%%{_TAG_NAME}%%|\[\[?{_TAG_NAME}\]\]?|"

@@ -27,14 +27,14 @@ def _visible(text: str) -> str:
     The joiner and presentation selector inside an emoji sequence ("👩‍💻", "❤️") are part
     of the emoji and stay as they are.
     """
-    shown = []
+    parts = []
     for position, char in enumerate(text):
         if _invisible(char) and not _joins_emoji(text, position):
             code = ord(char)
-            shown.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+            parts.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
         else:
-            shown.append(char)
-    return "".join(shown)
+            parts.append(char)
+    return "".join(parts)
 
 
 def _joins_emoji(text: str, position: int) -> bool:

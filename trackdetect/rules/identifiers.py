@@ -42,10 +42,10 @@ def per_recipient_token(subject: Subject) -> str | None:
     An identifier is long, drawn from a code alphabet and mixes character classes: a
     UUID, 12 or more hex digits, 9 or more decimal digits, or 12 or more mixed letters
     and digits with high entropy. Slugs, dates and an image's own file name (content
-    networks name files by hash) do not count, nor do the ids of links to file-sharing and
-    parcel-tracking sites (OneDrive, SharePoint, Google Drive, Dropbox, USPS...) in the
-    path and in the host's own id parameters, which name the file or parcel; TD404 skips
-    those parameters too.
+    networks name files by hash) do not count. Nor do the ids that name the file or parcel in
+    links to file-sharing and parcel-tracking sites (OneDrive, SharePoint, Google Drive,
+    Dropbox, USPS...): the path and the host's own id parameters. TD404 skips those
+    parameters too.
     False positives: campaign or account ids that are the same for every recipient.
     Example: ``?upn=u001.s4A7ZqC-2Ftxqw36qkcPzhAm``.
     """

@@ -60,7 +60,7 @@ def looks_like_message_id(address: str) -> bool:
     """Tell whether an address-shaped text is more likely a Message-ID than a mailbox.
 
     People choose their addresses, so a local part rarely starts with a long timestamp or
-    switches between letters and digits more than a few times; generated Message-IDs do.
+    switches between letters and digits more than a few times. Generated Message-IDs do.
     """
     local_part = address.rpartition("@")[0]
     if _TIMESTAMP_START.match(local_part):
