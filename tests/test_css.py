@@ -787,6 +787,16 @@ def test_fast_path_matches_tokenizer(declarations: list[str]) -> None:
             "@media print{.b{background:url(b.png)",
             id="unclosed-media-rule",
         ),
+        pytest.param(
+            ".k{content:' \\03D1'}.hid{display:none}.x{color:red}",
+            ".k{content:' \\03D1'}\n.hid{display:none}",
+            id="escape-in-string-only",
+        ),
+        pytest.param(
+            ".\\68 id{display:none}.x{color:red}",
+            ".\\68 id{display:none}.x{color:red}",
+            id="escaped-name-reads-whole",
+        ),
         pytest.param("\u0130.a{color:red}.b{BACKGROUND:URL(b.png)}", ".b{BACKGROUND:URL(b.png)}", id="non-ascii-case"),
         pytest.param(
             ".hid{display:none}.hid{display:block}.x{color:red}",
@@ -831,6 +841,8 @@ css_rule = st.sampled_from(
         "td.hid{visibility:visible;color:red}",
         "#i{color:blue}",
         ".e{background:\\75 rl(https://t.example/e.gif)}",
+        ".k{content:'\\61'}",
+        ".\\68 id{display:block}",
         "blockquote .f{background:url(https://t.example/f.gif)}",
         ".g:hover{background:url(https://t.example/g.gif)}",
     ]
@@ -898,6 +910,8 @@ def test_long_style_not_cached() -> None:
     "css",
     [
         pytest.param(".\\61{display:none} .a{display:block}", id="escaped-name"),
+        pytest.param(".k{content:'\\61'} .a{display:none} .a{display:block}", id="escape-in-string"),
+        pytest.param('.a\\"b{display:none} .a\\"b{display:block}', id="escaped-quote-in-name"),
         pytest.param(".é{display:none} .é{display:block}", id="non-ascii-name"),
         pytest.param(".--x{display:none} .--x{display:block}", id="double-dash-name"),
         pytest.param(".a{display:block!important} .a{display:none", id="unclosed-trailing-rule"),
