@@ -708,7 +708,10 @@ def _node_key(node: Any) -> int:
 
 def _own_hiding(element: Any, tag: str, result: ExtractResult) -> str | None:
     """Return why an element hides its content, looking at its own style, attribute and classes."""
-    attributes = element.attributes if hasattr(element, "attributes") else element.attrs
+    # One read: Lexbor builds a new dictionary on each access of ``attributes``.
+    attributes = getattr(element, "attributes", None)
+    if attributes is None:
+        attributes = element.attrs
     if not attributes:
         return None
     style = attributes.get("style")
