@@ -599,3 +599,61 @@ def test_local_part_in_image_still_found(to: str, src: str) -> None:
     assert [(f.kind.value, f.url) for f in report.findings if f.kind.value == "recipient_leak"] == [
         ("recipient_leak", src)
     ]
+
+
+def test_list_posting_address_not_the_reader() -> None:
+    # List mail is addressed to the list: its name in the group's links is not the reader's.
+    raw = (
+        "From: Bram <bram.jansen@example.net>\r\nTo: pgbridge-users@groups.example.com\r\n"
+        "Delivered-To: felipe.duarte@example.org\r\n"
+        "List-Post: <https://groups.example.com/group/pgbridge-users/post>, <mailto:pgbridge-users@groups.example.com>\r\n"
+        "Content-Type: text/html\r\n\r\n"
+        '<a href="https://groups.example.net/d/msgid/pgbridge-users/7f3a9c2e41d8%40example.net">view</a>'
+    )
+    report = detect(raw)
+    assert report.recipients == ("felipe.duarte@example.org",)
+    assert [f.kind.value for f in report.findings if f.is_tracking] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "href"),
+    [
+        pytest.param("Yes", "https://calendar.example.com/event?action=RESPOND&who=ann.lee%40example.org", id="rsvp"),
+        pytest.param(
+            "block the sender",
+            "https://drive.example.com/blockuser?blockerEmail=ann.lee@example.org&blockee=x",
+            id="block-sender",
+        ),
+        pytest.param(
+            "Reset your password",
+            "https://cloud.example.net/lostpassword/reset/form/Zk3vW8qN1rT5yB0xM7cL/ann.lee",
+            id="password-reset",
+        ),
+    ],
+)
+def test_action_link_leak_is_possible_only(text: str, href: str) -> None:
+    # Such a link acts for the reader, so it names the reader; the leak is shown at low confidence.
+    report = detect(_leak_message("ann.lee@example.org", "notify@example.com", href).replace(">here<", f">{text}<"))
+    assert [(f.kind.value, f.confidence.value) for f in report.findings if f.url == href] == [("recipient_leak", "low")]
+    assert not report.tracked
+
+
+def test_message_id_in_archive_link_not_leak() -> None:
+    href = "https://lore.example.org/r/20240317101538.2841-1-m.schulte@example.de"
+    raw = _leak_message("ann.lee@example.org", "m.schulte@example.de", href)
+    assert [f.kind.value for f in detect(raw).findings if f.url == href] == []
+
+
+def test_message_id_with_address_in_image_still_leak() -> None:
+    src = "https://t.example.net/o/20240317101538.2841-1-ann.lee@example.org/p.gif"
+    raw = _leak_message("ann.lee@example.org", "news@example.com", "https://shop.example.com/").replace(
+        "<p>Read more", f'<img src="{src}" width="1" height="1"><p>Read more'
+    )
+    assert ("recipient_leak", src) in [(f.kind.value, f.url) for f in detect(raw).findings]
+
+
+def test_address_glued_to_token_still_leak() -> None:
+    # Only git send-email's timestamp form counts as a Message-ID; a kit's token before the address does not.
+    href = "http://kit.example.net/4NrzSh38026DYHi793kjxazjxxyl14302TIWHVHNOPBFENGC2ZVVY3ann.lee@example.org"
+    raw = _leak_message("ann.lee@example.org", "news@example.com", href)
+    assert ("recipient_leak", href) in [(f.kind.value, f.url) for f in detect(raw).findings]

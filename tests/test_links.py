@@ -1053,3 +1053,16 @@ def test_plain_text_copy_of_preference_link_not_tracked() -> None:
         f'--b\r\nContent-Type: text/html\r\n\r\n<a href="{url}">update subscription preferences</a>\r\n--b--\r\n'
     )
     assert [(f.kind.value, f.location.element) for f in detect(raw).findings if f.url == url] == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://track.dpd.example.co.uk/parcels/15501234567890*19521",
+        "https://tracking.parcel.example.de/?parcelNumber=01234567890123",
+    ],
+)
+def test_parcel_tracking_host_not_redirect(url: str) -> None:
+    report = detect_html(f'<a href="{url}">Track your parcel</a>')
+    assert [(f.kind.value, f.url) for f in report.findings if f.is_tracking] == []
+    assert all("TD502" not in f.codes for f in report.findings)

@@ -56,6 +56,10 @@ _TEXT_URL = re.compile(r"""(?i)\b(?:https?://|www\.)[^\s<>"'\])}]{3,4000}""")
 _TRAILING_PUNCTUATION = ".,;:!?'\")]}>"
 _RECEIPT_HEADERS = ("Disposition-Notification-To", "Return-Receipt-To", "X-Confirm-Reading-To")
 _RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To")
+# The part of a git send-email Message-ID before the author's address: a timestamp, a
+# dot, digits, then the patch number ("20240317101538.2841-1-").
+_GIT_MESSAGE_ID_START = re.compile(r"\d{14}\.[\d.]+-\d+-")
+_MAILTO = re.compile(r"<mailto:([^>?\s]+@[^>?\s]+)", re.I)
 # The look-ahead lets the engine pass over characters that start no alternative.
 _UNSUBSCRIBE = re.compile(
     r"(?=[uoadcmep/])(?:unsub|opt[-_ ]?out|optout|abmelden|abbestellen|d[ée]sinscri|d[ée]sabonn|desuscrib|"
@@ -64,7 +68,14 @@ _UNSUBSCRIBE = re.compile(
     re.I,
 )
 # Read in link text only: in a URL, "update-profile" may just name the page a tracker sends to.
-_PREFERENCE_TEXT = re.compile(r"update.{0,12}(?:preferences|subscription|profile)", re.I)
+# Besides preference links, links that act for the reader on a service (answer an
+# invitation, block a sender, reset a password, confirm an address) must name the reader.
+_PREFERENCE_TEXT = re.compile(
+    r"update.{0,12}(?:preferences|subscription|profile)|^\s*(?:yes|no|maybe|accept|decline|tentative)\s*$|"
+    r"reset (?:your |my )?password|block (?:the )?sender|"
+    r"(?:confirm|verify) (?:your |my |this )?(?:e-?mail|address|account|subscription)",
+    re.I,
+)
 _SPACER_NAME = re.compile(
     r"(?:^|[/_.\-])(?:spacer|spc|transparent|trans|transp|blank|clear|clr|shim|empty|space|dot|s|x|pix)\d*\.(?:gif|png)$",
     re.I,
@@ -131,7 +142,7 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
     index = options.vendor_index or default_index()
 
     if recipients is None:
-        recipient_list = parsed.addresses(*_RECIPIENT_HEADERS)
+        recipient_list = _readers(parsed)
     else:
         recipient_list = _given_addresses(recipients, "recipients")
     sender_list = parsed.addresses("From")
@@ -204,6 +215,17 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
     )
 
 
+def _readers(parsed: ParsedMessage) -> list[str]:
+    """Return the recipient headers' addresses, without a mailing list's own posting address.
+
+    List mail is addressed to the list, so the list's name in its archive and group links
+    is not the reader's. Delivered-To, when present, still names the reader.
+    """
+    addresses = parsed.addresses(*_RECIPIENT_HEADERS)
+    posting = {found.lower() for value in parsed.header_values("List-Post") for found in _MAILTO.findall(value)}
+    return [address for address in addresses if address.lower() not in posting] if posting else addresses
+
+
 def _given_addresses(items: Iterable[str], name: str) -> list[str]:
     """Return the addresses a caller gave, taking ``Name <address>`` forms apart.
 
@@ -266,6 +288,24 @@ def _names_own_account(leak: LeakMatch, parts: UrlParts, link: bool, senders: fr
     if leak.position == "host":
         return leak.address.lower() in senders
     return link and registered_domain(leak.address.rpartition("@")[2]) == parts.domain
+
+
+def _inside_message_id(leak: LeakMatch, url: str) -> bool:
+    """Tell whether an address found in a URL is the right end of a git send-email Message-ID.
+
+    Archive links name messages by Message-ID, and git send-email builds one from a
+    timestamp, a counter and the author's address ("20240317101538.2841-1-ann@example.org").
+    Only that form counts: an address glued to any other token stays a leak.
+    """
+    if leak.encoding not in ("plain", "percent"):
+        return False
+    start = url.find(leak.matched)
+    if start <= 0 or url[start - 1] not in "-.":
+        return False
+    left = start
+    while left > 0 and (url[left - 1].isalnum() or url[left - 1] in "._-"):
+        left -= 1
+    return _GIT_MESSAGE_ID_START.fullmatch(url, left, start) is not None
 
 
 @lru_cache(maxsize=64)
@@ -392,6 +432,15 @@ class _Judge:
         # One search over all the URLs clears most of them. An unwrapped URL is searched alone.
         self._leak_free = matcher.clear_of(ref.url for ref in references if ref.role in _JUDGED_ROLES)
         self.visible_folders = {_folder(ref.url) for ref in references if ref.role == "resource" and not ref.hidden}
+
+    def _is_functional_link(self, subject: Subject) -> bool:
+        """Tell whether a link is an unsubscribe, preference or action link."""
+        reference = subject.reference
+        return bool(
+            _UNSUBSCRIBE.search(subject.url)
+            or _is_preference_text(reference.link_text)
+            or (reference.element == "text" and subject.url in self.preference_urls)
+        )
 
     @cached_property
     def preference_urls(self) -> frozenset[str]:
@@ -551,7 +600,12 @@ class _Judge:
         # the recipient's own provider, which already has the address.
         leaks = () if judged in self._leak_free else self.matcher.find(judged)
         if leaks:
-            leaks = tuple(leak for leak in leaks if not _names_own_account(leak, judged_parts, link, self.senders))
+            leaks = tuple(
+                leak
+                for leak in leaks
+                if not _names_own_account(leak, judged_parts, link, self.senders)
+                and not (link and _inside_message_id(leak, judged))
+            )
         address = None if leaks or ("@" not in judged and len(judged) < 40) else find_address(judged)
 
         blocklist = self.options.blocklist
@@ -652,7 +706,7 @@ class _Judge:
         if reference.role == "resource":
             kind, confidence = _judge_resource(subject, codes)
         else:
-            kind, confidence = _judge_link(subject, codes, lambda: self.preference_urls)
+            kind, confidence = _judge_link(subject, codes, lambda: self._is_functional_link(subject))
         if kind is None or not hits:
             # A finding always shows the rule behind it, so ignoring every rule that fired
             # (TD801 for plain remote content) drops the finding.
@@ -713,11 +767,14 @@ class _Judge:
     def _leak_finding(self, subject: Subject, leak: LeakMatch) -> Finding:
         rule = next(r for r in RULES if r.code == "TD701")
         hit = RuleHit(rule.code, rule.name, f"{leak.encoding} address in {leak.position}", rule.weight)
+        # An unsubscribe, preference or action link carries the address because it must: the
+        # leak is still shown, as possible tracking.
+        functional = subject.reference.role != "resource" and self._is_functional_link(subject)
         vendor_names = self._vendor_names(subject.vendors)
         return Finding(
             kind=Kind.RECIPIENT_LEAK,
             url=subject.url,
-            confidence=Confidence.HIGH,
+            confidence=Confidence.LOW if functional else Confidence.HIGH,
             score=rule.weight,
             rules=(hit,),
             location=_location(subject.reference),
@@ -853,19 +910,14 @@ def _is_preference_text(text: str | None) -> bool:
 
 
 def _judge_link(
-    subject: Subject, codes: set[str], preference_urls: Callable[[], frozenset[str]] | None = None
+    subject: Subject, codes: set[str], functional: Callable[[], bool] | None = None
 ) -> tuple[Kind | None, Confidence]:
     """Decide whether a link is tracked from the rules that fired on it."""
-    reference = subject.reference
     if "TD303" in codes or "TD505" in codes:
         return Kind.TRACKED_LINK, Confidence.HIGH
     if not codes & _LINK_TRACKING_CODES:
         return None, Confidence.LOW
-    if (
-        _UNSUBSCRIBE.search(subject.url)
-        or _is_preference_text(reference.link_text)
-        or (preference_urls is not None and reference.element == "text" and subject.url in preference_urls())
-    ):
+    if functional is not None and functional():
         # Unsubscribe and preference links must identify the subscriber to work at all.
         return None, Confidence.LOW
     if codes & {"TD404", "TD701"}:

@@ -138,8 +138,9 @@ def render_text(report: Report, source: str = "", *, verbose: bool = False) -> s
         count = f"{len(findings)}"
         if kind is Kind.RECIPIENT_LEAK:
             leaks = _one_per_leak(findings)
-            if len(leaks) < len(findings):
-                count = f"{len(leaks)}, in {len(findings)} URLs"
+            urls = len({finding.url for finding in findings})
+            if len(leaks) < urls:
+                count = f"{len(leaks)}, in {urls} URLs"
             if any(f.leak is not None and f.leak.address.lower() not in report.recipients for f in leaks):
                 heading = "Addresses in URLs (yours or the sender's)"
             findings = leaks
