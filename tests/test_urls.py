@@ -15,6 +15,7 @@ from trackdetect._urls import (
     _BASE64_AT,
     _split_simple,
     find_address,
+    is_opaque_token,
     normalize_reference,
     registered_domain,
     split_url,
@@ -193,3 +194,17 @@ def test_simple_split_takes_only_plain_urls(url: str, taken: bool) -> None:
 def test_normalize_reference(raw: str, base: str | None, expected: str | None) -> None:
     # The URL a mail client's browser engine would request for an attribute value.
     assert normalize_reference(raw, base) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("Lower+Pennycrocker+Farm", False, id="plus-joined-words"),
+        pytest.param("Postgres+16+upgrade", False, id="plus-joined-words-and-number"),
+        pytest.param("summer-sale-2024", False, id="dash-slug"),
+        pytest.param("Ab3xKd9QwZ+7tLmN2pQr", True, id="base64-with-plus"),
+        pytest.param("8f3a91d0c2b7e5f4a1b2", True, id="hex"),
+    ],
+)
+def test_opaque_token_reads_plus_as_space(value: str, expected: bool) -> None:
+    assert is_opaque_token(value) is expected

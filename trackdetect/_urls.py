@@ -335,7 +335,8 @@ def is_opaque_token(value: str) -> bool:
 
     Identifiers are long, drawn from a code alphabet and mix character classes: hex of 12 or
     more digits, UUIDs, digit runs of 9 or more, and mixed letter/digit strings of 12 or more
-    characters with high entropy. Slugs (``summer-sale-2024``) and dates are not identifiers.
+    characters with high entropy. Slugs (``summer-sale-2024``, ``Postgres+16+upgrade``) and
+    dates are not identifiers.
     """
     if len(value) < 9 or len(value) > 4096 or not _TOKEN_ALPHABET.fullmatch(value):
         return False
@@ -348,7 +349,9 @@ def is_opaque_token(value: str) -> bool:
     if _DATE_LIKE.fullmatch(value):
         return False
     value = _STATIC_EXTENSION.sub("", value)
-    pieces = [piece for piece in re.split(r"[-_.~@]", value) if piece]
+    # "+" is an encoded space in a query, and in a path too as many sites write it
+    # ("Lower+Pennycrocker+Farm"), so it separates words like "-".
+    pieces = [piece for piece in re.split(r"[-_.~@+]", value) if piece]
     if pieces and all(piece.isalpha() or _SLUG_NUMBER.fullmatch(piece) for piece in pieces):
         return False
     if len(pieces) >= 3 and sum(len(piece) for piece in pieces if piece.isalpha()) >= 0.75 * sum(map(len, pieces)):
