@@ -317,7 +317,8 @@ def test_vendor_list_clashing_saved_rejected(server: str, tmp_path: Path) -> Non
     assert update_lists([f"{server}/vendors.json"], folder=tmp_path, timeout=5)[0][1].startswith("saved")
     PAGES["/mirror.json"] = PAGES["/vendors.json"]
     outcomes = update_lists([f"{server}/mirror.json"], folder=tmp_path, timeout=5)
-    assert "127.0.0.1_vendors.json" in outcomes[0][1]
+    port = server.rsplit(":", 1)[1]
+    assert f"127.0.0.1_{port}_vendors.json" in outcomes[0][1]
     assert "nothing saved" in outcomes[0][1]
     # Downloading the same list again replaces its own copy, which is no clash.
     assert update_lists([f"{server}/vendors.json"], folder=tmp_path, timeout=5)[0][1].startswith("saved")
@@ -334,3 +335,17 @@ def test_update_despite_broken_saved_list(server: str, tmp_path: Path) -> None:
     # A saved ClearURLs file that no longer parses must not stop the download that replaces it.
     (tmp_path / "broken.json").write_text('{"providers": 5}', encoding="utf-8")
     assert update_lists([f"{server}/easy.txt"], folder=tmp_path, timeout=5)[0][1].startswith("saved")
+
+
+def test_same_file_name_in_two_folders_both_saved(server: str, tmp_path: Path) -> None:
+    # Two lists of one server with the same file name must not replace each other.
+    other = json.loads(json.dumps(VENDORS))
+    other["vendors"][0].update(
+        id="quill-beacon-b", name="Quill Beacon B", domains=["quillbeacon-b.example.net"], open=[]
+    )
+    PAGES["/a/vendors.json"] = PAGES["/vendors.json"]
+    PAGES["/b/vendors.json"] = (200, json.dumps(other).encode())
+    outcomes = update_lists([f"{server}/a/vendors.json", f"{server}/b/vendors.json"], folder=tmp_path, timeout=5)
+    assert [outcome.split(" to ")[0] for _url, outcome in outcomes] == ["saved vendors list"] * 2
+    assert len({outcome.split(" to ")[1] for _url, outcome in outcomes}) == 2
+    assert len(load_saved_lists(tmp_path).vendor_documents) == 2

@@ -323,10 +323,26 @@ def load_saved_lists(folder: Path | None = None) -> SavedLists:
 
 
 def _list_name(url: str) -> str:
+    """Return the file name a downloaded list is saved under: one per host, port and path.
+
+    Two lists with the same file name on one server (``/a/vendors.json``, ``/b/vendors.json``)
+    must not replace each other, so the whole path is kept, and a digest of the query.
+    """
     parts = urlsplit(url)
-    base = Path(parts.path).name or parts.hostname or "list"
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", f"{parts.hostname or 'local'}_{base}")
-    return safe[:120]
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    name = parts.hostname or "local"
+    if port is not None:
+        name += f"_{port}"
+    name += "_" + (parts.path.strip("/") or "list")
+    if parts.query:
+        name += "_" + hashlib.sha256(parts.query.encode("utf-8")).hexdigest()[:8]
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    if len(safe) > 120:
+        safe = safe[:111] + "_" + hashlib.sha256(url.encode("utf-8")).hexdigest()[:8]
+    return safe
 
 
 def download_list(
