@@ -259,6 +259,15 @@ def test_closed_pipe_is_quiet() -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_closed_pipe_keeps_verdict_status() -> None:
+    # A reader that stops early (head) still gets the status of the messages judged so far.
+    script = "import sys; from trackdetect.cli import entry_point; sys.argv = ['trackdetect', '-v'] + sys.argv[1:]; entry_point()"
+    command = f'{sys.executable} -c "{script}" {TRACKED} {TRACKED} {TRACKED} | head -n 1; exit ${{PIPESTATUS[0]}}'
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+
+
 def test_invisible_characters_are_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "hidden.eml"
     path.write_bytes("From: Bank\U000e0139 <a@example.org>\nSubject: Hi\u202e\n\nhello\n".encode())

@@ -275,14 +275,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
                     failed = True
                     continue
-                print(output)
+                # The verdict counts before the report is printed, so that a reader that
+                # stops early (such as "head") still gets the exit status of what it read.
+                not_email = any(defect.code == "mime.not-email" for defect in report.defects)
                 if report.tracked:
                     status = EXIT_TRACKED
-                if any(defect.code == "mime.not-email" for defect in report.defects):
+                failed = failed or not_email
+                print(output)
+                if not_email:
                     print(f"trackdetect: {name}: not an email message (no headers found)", file=sys.stderr)
-                    failed = True
         except BrokenPipeError:
-            raise
+            raise _PipeClosed(EXIT_ERROR if failed else status) from None
         except _UsageError as error:
             print(f"trackdetect: {error}", file=sys.stderr)
             failed = True
@@ -294,16 +297,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_ERROR if failed else status
 
 
+class _PipeClosed(Exception):
+    """The output pipe closed; carries the exit status of the messages judged so far."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 def entry_point() -> None:
     """Console-script entry: exit with ``main()``'s status, quietly on a closed pipe."""
+    code = EXIT_CLEAN
     try:
         code = main()
         sys.stdout.flush()
-    except BrokenPipeError:
-        # The reader (such as "head") went away; send the rest of the output nowhere.
+    except (BrokenPipeError, _PipeClosed) as closed:
+        # The reader (such as "head") went away; send the rest of the output nowhere. The
+        # status is that of the messages judged so far.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        code = EXIT_CLEAN
+        if isinstance(closed, _PipeClosed):
+            code = closed.status
     sys.exit(code)
 
 
