@@ -288,6 +288,7 @@ def test_invisible_characters_are_shown(tmp_path: Path, capsys: pytest.CaptureFi
         ),
         pytest.param("Pay\u200dpal", "Pay\\u200dpal", id="joiner-between-letters"),
         pytest.param("x\ufe0fy", "x\\ufe0fy", id="selector-after-letter"),
+        pytest.param("1\ufe0f\u20e3 Step one", "1\ufe0f\u20e3 Step one", id="keycap"),
     ],
 )
 def test_emoji_sequences_kept_whole(subject: str, shown: str) -> None:

@@ -615,6 +615,15 @@ def test_list_posting_address_not_the_reader() -> None:
     assert [f.kind.value for f in report.findings if f.is_tracking] == []
 
 
+def test_list_posting_address_kept_in_delivered_to() -> None:
+    # Delivered-To names the reader even when it equals a List-Post address.
+    raw = (
+        "From: news@example.com\r\nTo: ann.lee@example.org\r\nDelivered-To: ann.lee@example.org\r\n"
+        "List-Post: <mailto:ann.lee@example.org>\r\nContent-Type: text/html\r\n\r\n<p>Hi</p>"
+    )
+    assert detect(raw).recipients == ("ann.lee@example.org",)
+
+
 @pytest.mark.parametrize(
     ("text", "href"),
     [
@@ -632,16 +641,45 @@ def test_list_posting_address_not_the_reader() -> None:
     ],
 )
 def test_action_link_leak_is_possible_only(text: str, href: str) -> None:
-    # Such a link acts for the reader, so it names the reader; the leak is shown at low confidence.
+    # Such a link acts for the reader, so it names the reader: link and leak are possible tracking.
     report = detect(_leak_message("ann.lee@example.org", "notify@example.com", href).replace(">here<", f">{text}<"))
-    assert [(f.kind.value, f.confidence.value) for f in report.findings if f.url == href] == [("recipient_leak", "low")]
+    assert sorted((f.kind.value, f.confidence.value) for f in report.findings if f.url == href) == [
+        ("recipient_leak", "low"),
+        ("tracked_link", "low"),
+    ]
     assert not report.tracked
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Confirm your subscription to 50% off", "Verify your account", "Yes, show me the sale"],
+)
+def test_action_words_inside_longer_text_still_tracked(text: str) -> None:
+    # Only a link whose whole text is the action counts: the sender writes link text.
+    href = "https://go.shop-mail.example.net/c/8f3a91d0c2b7e5f4a1b2?e=ann.lee%40example.org"
+    report = detect(_leak_message("ann.lee@example.org", "news@example.com", href).replace(">here<", f">{text}<"))
+    assert report.tracked
+    assert ("recipient_leak", "high") in [(f.kind.value, f.confidence.value) for f in report.findings]
+
+
+def test_leak_in_tracked_unsubscribe_redirect_stays_high() -> None:
+    # The link is a vendor's click redirect, so its address is part of the tracking.
+    href = "https://tallyhome.us14.list-manage.com/track/click?u=3f8b1c9d2e&id=5c4b3a2d1e&e=ann.lee%40example.org"
+    report = detect(_leak_message("ann.lee@example.org", "news@example.com", href).replace(">here<", ">Unsubscribe<"))
+    assert ("recipient_leak", "high") in [(f.kind.value, f.confidence.value) for f in report.findings if f.url == href]
 
 
 def test_message_id_in_archive_link_not_leak() -> None:
     href = "https://lore.example.org/r/20240317101538.2841-1-m.schulte@example.de"
     raw = _leak_message("ann.lee@example.org", "m.schulte@example.de", href)
     assert [f.kind.value for f in detect(raw).findings if f.url == href] == []
+
+
+def test_message_id_form_elsewhere_in_url_still_leak() -> None:
+    # The same address outside the Message-ID form, or not ending a path segment, is a leak.
+    href = "https://click.example.net/c/20240317101538.2841-1-ann.lee@example.org?to=ann.lee@example.org"
+    raw = _leak_message("ann.lee@example.org", "news@example.com", href)
+    assert ("recipient_leak", href) in [(f.kind.value, f.url) for f in detect(raw).findings]
 
 
 def test_message_id_with_address_in_image_still_leak() -> None:

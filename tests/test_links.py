@@ -1058,11 +1058,20 @@ def test_plain_text_copy_of_preference_link_not_tracked() -> None:
 @pytest.mark.parametrize(
     "url",
     [
-        "https://track.dpd.example.co.uk/parcels/15501234567890*19521",
-        "https://tracking.parcel.example.de/?parcelNumber=01234567890123",
+        "https://track.dpd.co.uk/parcels/15501234567890*19521",
+        "https://tracking.dpd.de/status/en_US/parcel/01234567890123",
+        "https://track.aftership.com/trackings?tracking_number=1Z999AA10123456784",
     ],
 )
 def test_parcel_tracking_host_not_redirect(url: str) -> None:
     report = detect_html(f'<a href="{url}">Track your parcel</a>')
     assert [(f.kind.value, f.url) for f in report.findings if f.is_tracking] == []
     assert all("TD502" not in f.codes for f in report.findings)
+
+
+def test_track_host_with_identifier_still_redirect() -> None:
+    url = "https://track.shop-mail.example.net/x?id=8f3a91d0c2b7e5f4a1b2"
+    report = detect_html(f'<a href="{url}">See the range</a>')
+    assert [(f.kind.value, f.url, "TD502" in f.codes) for f in report.findings if f.is_tracking] == [
+        ("tracked_link", url, True)
+    ]

@@ -349,3 +349,21 @@ def test_same_file_name_in_two_folders_both_saved(server: str, tmp_path: Path) -
     assert [outcome.split(" to ")[0] for _url, outcome in outcomes] == ["saved vendors list"] * 2
     assert len({outcome.split(" to ")[1] for _url, outcome in outcomes}) == 2
     assert len(load_saved_lists(tmp_path).vendor_documents) == 2
+
+
+def test_list_under_former_name_is_replaced(server: str, tmp_path: Path) -> None:
+    # A copy saved under the former host-and-file-name scheme is the same list: no clash.
+    (tmp_path / "127.0.0.1_vendors.json").write_bytes(PAGES["/vendors.json"][1])
+    outcomes = update_lists([f"{server}/vendors.json"], folder=tmp_path, timeout=5)
+    assert outcomes[0][1].startswith("saved vendors list")
+    assert not (tmp_path / "127.0.0.1_vendors.json").exists()
+    assert (tmp_path / "127.0.0.1_vendors.json.previous").exists()
+    assert len(load_saved_lists(tmp_path).vendor_documents) == 1
+
+
+def test_folder_and_underscore_names_differ() -> None:
+    from trackdetect._lists import _list_name
+
+    assert _list_name("https://lists.example.org/a/vendors.json") != _list_name(
+        "https://lists.example.org/a_vendors.json"
+    )

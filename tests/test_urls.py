@@ -203,6 +203,7 @@ def test_normalize_reference(raw: str, base: str | None, expected: str | None) -
         pytest.param("Postgres+16+upgrade", False, id="plus-joined-words-and-number"),
         pytest.param("summer-sale-2024", False, id="dash-slug"),
         pytest.param("Ab3xKd9QwZ+7tLmN2pQr", True, id="base64-with-plus"),
+        pytest.param("nPUCIARZflc+KjPnUBl_FA", True, id="base64-letters-around-plus"),
         pytest.param("8f3a91d0c2b7e5f4a1b2", True, id="hex"),
     ],
 )

@@ -148,8 +148,9 @@ _SMALL_SCREEN = re.compile(
 _MEDIA_PRELUDE = re.compile(r"\s*@media\b", re.I)
 # A string without its closing quote ends at the line break, as CSS reads it. Requiring the
 # quote would let every quote of an unclosed string rescan the rest of the line.
-_TOP_LEVEL_TOKEN = re.compile(r"""/\*.*?(?:\*/|$)|"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?|[{}()]""", re.S)
-_STRING_OR_COMMENT = re.compile(r"""/\*.*?(?:\*/|$)|"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?""", re.S)
+_STRING_OR_COMMENT_PATTERN = r"""/\*.*?(?:\*/|$)|"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?"""
+_STRING_OR_COMMENT = re.compile(_STRING_OR_COMMENT_PATTERN, re.S)
+_TOP_LEVEL_TOKEN = re.compile(_STRING_OR_COMMENT_PATTERN + "|[{}()]", re.S)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -221,7 +222,7 @@ def relevant_stylesheet(text: str) -> str:
     marks = _Marks(text)
     if not marks.references and not marks.hiding:
         return ""
-    if marks.hiding and "\\" in _STRING_OR_COMMENT.sub("", text):
+    if marks.hiding and "\\" in text and "\\" in _STRING_OR_COMMENT.sub("", text):
         # An escaped name (".\61" is ".a") cannot be matched by its spelling, so a sheet
         # with escapes and hiding rules is read whole. Escapes inside strings and comments
         # (content: '\03D1') name nothing.

@@ -68,12 +68,12 @@ _UNSUBSCRIBE = re.compile(
     re.I,
 )
 # Read in link text only: in a URL, "update-profile" may just name the page a tracker sends to.
-# Besides preference links, links that act for the reader on a service (answer an
-# invitation, block a sender, reset a password, confirm an address) must name the reader.
-_PREFERENCE_TEXT = re.compile(
-    r"update.{0,12}(?:preferences|subscription|profile)|^\s*(?:yes|no|maybe|accept|decline|tentative)\s*$|"
-    r"reset (?:your |my )?password|block (?:the )?sender|"
-    r"(?:confirm|verify) (?:your |my |this )?(?:e-?mail|address|account|subscription)",
+_PREFERENCE_TEXT = re.compile(r"update.{0,12}(?:preferences|subscription|profile)", re.I)
+# The whole text of a link that acts for the reader on a service. The sender writes link
+# text, so such a link is still shown, as possible tracking, and only the whole text counts.
+_ACTION_TEXT = re.compile(
+    r"\s*(?:yes|no|maybe|accept|decline|tentative|reset (?:your |my )?password|block (?:the )?sender|"
+    r"(?:confirm|verify) (?:your |my |this )?(?:e-?mail(?: address)?|address|subscription))\s*[.!]?\s*",
     re.I,
 )
 _SPACER_NAME = re.compile(
@@ -216,14 +216,18 @@ def _detect_parsed(parsed: ParsedMessage, recipients: Iterable[str] | None, opti
 
 
 def _readers(parsed: ParsedMessage) -> list[str]:
-    """Return the recipient headers' addresses, without a mailing list's own posting address.
+    """Return the recipient headers' addresses, without a mailing list's posting address in To and Cc.
 
     List mail is addressed to the list, so the list's name in its archive and group links
-    is not the reader's. Delivered-To, when present, still names the reader.
+    is not the reader's. Delivered-To and X-Original-To name the reader and are kept.
     """
-    addresses = parsed.addresses(*_RECIPIENT_HEADERS)
     posting = {found.lower() for value in parsed.header_values("List-Post") for found in _MAILTO.findall(value)}
-    return [address for address in addresses if address.lower() not in posting] if posting else addresses
+    if not posting:
+        return parsed.addresses(*_RECIPIENT_HEADERS)
+    addressed = [address for address in parsed.addresses("To", "Cc") if address.lower() not in posting]
+    delivered = parsed.addresses("Delivered-To", "X-Original-To")
+    seen = {address.lower() for address in addressed}
+    return addressed + [address for address in delivered if address.lower() not in seen]
 
 
 def _given_addresses(items: Iterable[str], name: str) -> list[str]:
@@ -299,13 +303,22 @@ def _inside_message_id(leak: LeakMatch, url: str) -> bool:
     """
     if leak.encoding not in ("plain", "percent"):
         return False
+    # Every occurrence must be one: the same address elsewhere in the URL is a leak.
     start = url.find(leak.matched)
-    if start <= 0 or url[start - 1] not in "-.":
+    if start == -1:
         return False
-    left = start
-    while left > 0 and (url[left - 1].isalnum() or url[left - 1] in "._-"):
-        left -= 1
-    return _GIT_MESSAGE_ID_START.fullmatch(url, left, start) is not None
+    while start != -1:
+        end = start + len(leak.matched)
+        ends_segment = end == len(url) or url[end] in "/?#&"
+        if start == 0 or url[start - 1] not in "-." or not ends_segment:
+            return False
+        left = start
+        while left > 0 and (url[left - 1].isalnum() or url[left - 1] in "._-"):
+            left -= 1
+        if _GIT_MESSAGE_ID_START.fullmatch(url, left, start) is None:
+            return False
+        start = url.find(leak.matched, end)
+    return True
 
 
 @lru_cache(maxsize=64)
@@ -433,25 +446,29 @@ class _Judge:
         self._leak_free = matcher.clear_of(ref.url for ref in references if ref.role in _JUDGED_ROLES)
         self.visible_folders = {_folder(ref.url) for ref in references if ref.role == "resource" and not ref.hidden}
 
-    def _is_functional_link(self, subject: Subject) -> bool:
-        """Tell whether a link is an unsubscribe, preference or action link."""
+    def _link_purpose(self, subject: Subject) -> str | None:
+        """Return ``preference`` (unsubscribe or preference link), ``action`` or None for a link.
+
+        Both kinds must name the reader to work. A plain-text link takes the purpose of an
+        HTML link to the same URL, since it has no link text of its own.
+        """
         reference = subject.reference
-        return bool(
-            _UNSUBSCRIBE.search(subject.url)
-            or _is_preference_text(reference.link_text)
-            or (reference.element == "text" and subject.url in self.preference_urls)
-        )
+        if _UNSUBSCRIBE.search(subject.url):
+            return "preference"
+        if reference.element == "text":
+            return self.purposes_by_url.get(subject.url)
+        return _text_purpose(reference.link_text)
 
     @cached_property
-    def preference_urls(self) -> frozenset[str]:
-        """URLs of links whose text marks them as unsubscribe or preference links.
-
-        The plain-text copy of such a link has no link text to say so. Read only when a
-        plain-text link would otherwise be tracked.
-        """
-        return frozenset(
-            ref.url for ref in self.references if ref.role == "link" and _is_preference_text(ref.link_text)
-        )
+    def purposes_by_url(self) -> dict[str, str]:
+        """Return the purpose of each link URL whose text marks one; read only for plain-text links."""
+        purposes: dict[str, str] = {}
+        for ref in self.references:
+            if ref.role == "link" and ref.url not in purposes:
+                purpose = _text_purpose(ref.link_text)
+                if purpose is not None:
+                    purposes[ref.url] = purpose
+        return purposes
 
     def run(self) -> list[Finding]:
         findings: list[Finding] = []
@@ -493,7 +510,9 @@ class _Judge:
             finding = self._decide(subject, hits, hops)
             if finding is not None:
                 findings.append(finding)
-            findings.extend(self._leak_findings(subject))
+            # A leak in a link that is itself tracked (a vendor's redirect) keeps its confidence.
+            tracked = finding is not None and finding.is_tracking
+            findings.extend(self._leak_findings(subject, tracked))
         return findings
 
     def _subject(self, reference: Reference, findings: list[Finding]) -> tuple[Subject, list[Hop]] | None:
@@ -706,7 +725,7 @@ class _Judge:
         if reference.role == "resource":
             kind, confidence = _judge_resource(subject, codes)
         else:
-            kind, confidence = _judge_link(subject, codes, lambda: self._is_functional_link(subject))
+            kind, confidence = _judge_link(subject, codes, lambda: self._link_purpose(subject))
         if kind is None or not hits:
             # A finding always shows the rule behind it, so ignoring every rule that fired
             # (TD801 for plain remote content) drops the finding.
@@ -751,7 +770,7 @@ class _Judge:
             link_text=reference.link_text,
         )
 
-    def _leak_findings(self, subject: Subject) -> list[Finding]:
+    def _leak_findings(self, subject: Subject, tracked: bool = False) -> list[Finding]:
         if not subject.leaks or not self.options.rule_enabled("TD701"):
             return []
         findings = []
@@ -761,15 +780,15 @@ class _Judge:
             if key in seen:
                 continue
             seen.add(key)
-            findings.append(self._leak_finding(subject, leak))
+            findings.append(self._leak_finding(subject, leak, tracked))
         return findings
 
-    def _leak_finding(self, subject: Subject, leak: LeakMatch) -> Finding:
+    def _leak_finding(self, subject: Subject, leak: LeakMatch, tracked: bool) -> Finding:
         rule = next(r for r in RULES if r.code == "TD701")
         hit = RuleHit(rule.code, rule.name, f"{leak.encoding} address in {leak.position}", rule.weight)
         # An unsubscribe, preference or action link carries the address because it must: the
         # leak is still shown, as possible tracking.
-        functional = subject.reference.role != "resource" and self._is_functional_link(subject)
+        functional = subject.reference.role != "resource" and not tracked and self._link_purpose(subject) is not None
         vendor_names = self._vendor_names(subject.vendors)
         return Finding(
             kind=Kind.RECIPIENT_LEAK,
@@ -903,23 +922,30 @@ def _judge_resource(subject: Subject, codes: set[str]) -> tuple[Kind | None, Con
 _LINK_TRACKING_CODES = frozenset({"TD302", "TD304", "TD402", "TD404", "TD501", "TD502", "TD701", "TD702"})
 
 
-def _is_preference_text(text: str | None) -> bool:
+def _text_purpose(text: str | None) -> str | None:
+    """Return ``preference`` or ``action`` for link text that marks such a link, else None."""
     if not text:
-        return False
-    return _UNSUBSCRIBE.search(text) is not None or _PREFERENCE_TEXT.search(text) is not None
+        return None
+    if _UNSUBSCRIBE.search(text) or _PREFERENCE_TEXT.search(text):
+        return "preference"
+    return "action" if _ACTION_TEXT.fullmatch(text) else None
 
 
 def _judge_link(
-    subject: Subject, codes: set[str], functional: Callable[[], bool] | None = None
+    subject: Subject, codes: set[str], purpose: Callable[[], str | None] | None = None
 ) -> tuple[Kind | None, Confidence]:
     """Decide whether a link is tracked from the rules that fired on it."""
     if "TD303" in codes or "TD505" in codes:
         return Kind.TRACKED_LINK, Confidence.HIGH
     if not codes & _LINK_TRACKING_CODES:
         return None, Confidence.LOW
-    if functional is not None and functional():
-        # Unsubscribe and preference links must identify the subscriber to work at all.
+    found_purpose = purpose() if purpose is not None else None
+    if found_purpose == "preference":
+        # Unsubscribe and preference links must identify the reader to work at all.
         return None, Confidence.LOW
+    if found_purpose == "action":
+        # So must an action link, but its text is the sender's word, so it stays in view.
+        return Kind.TRACKED_LINK, Confidence.LOW
     if codes & {"TD404", "TD701"}:
         return Kind.TRACKED_LINK, Confidence.HIGH
     if "TD702" in codes:

@@ -336,13 +336,21 @@ def _list_name(url: str) -> str:
     name = parts.hostname or "local"
     if port is not None:
         name += f"_{port}"
-    name += "_" + (parts.path.strip("/") or "list")
+    # "/" becomes "+", which no other character becomes, so "/a/x.json" and "/a_x.json" differ.
+    name += "_" + re.sub(r"[^A-Za-z0-9._/-]", "_", parts.path.strip("/") or "list").replace("/", "+")
     if parts.query:
         name += "_" + hashlib.sha256(parts.query.encode("utf-8")).hexdigest()[:8]
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    safe = re.sub(r"[^A-Za-z0-9._+-]", "_", name)
     if len(safe) > 120:
         safe = safe[:111] + "_" + hashlib.sha256(url.encode("utf-8")).hexdigest()[:8]
     return safe
+
+
+def _former_list_name(url: str) -> str:
+    """Return the name that versions before 2026-12-05 saved a list under: host and file name."""
+    parts = urlsplit(url)
+    base = Path(parts.path).name or parts.hostname or "list"
+    return re.sub(r"[^A-Za-z0-9._-]", "_", f"{parts.hostname or 'local'}_{base}")[:120]
 
 
 def download_list(
@@ -441,12 +449,14 @@ def update_lists(
     vendor_lists = dict(zip((Path(file).name for file in saved.vendor_files), saved.vendor_documents, strict=True))
     for position, url in enumerate(urls):
         name = _list_name(url)
+        # A copy saved under the former, shorter name is the copy this download replaces.
+        former = _former_list_name(url)
         try:
             content = download_list(
                 url, max_bytes=max_bytes, sha256=sha256[position] if sha256 else None, timeout=timeout
             )
             # The copy this download replaces is no clash.
-            others = [(other, document) for other, document in vendor_lists.items() if other != name]
+            others = [(other, document) for other, document in vendor_lists.items() if other not in (name, former)]
             kind = validate_list(content, name, others)
         except (UpdateError, DataError) as error:
             logger.debug("%s", error)
@@ -454,6 +464,9 @@ def update_lists(
             outcomes.append((url, f"failed: {str(error).removeprefix(url + ': ')}; {kept}"))
             continue
         path = save_list(content, name, folder)
+        if former != name and (folder / former).is_file():
+            os.replace(folder / former, folder / f"{former}.previous")
+            vendor_lists.pop(former, None)
         if kind == "vendors":
             vendor_lists[name] = json.loads(content.decode("utf-8"))
         outcomes.append((url, f"saved {kind} list to {path} ({len(content)} bytes)"))

@@ -43,7 +43,8 @@ def _joins_emoji(text: str, position: int) -> bool:
     before = text[position - 1] if position else ""
     after = text[position + 1] if position + 1 < len(text) else ""
     if char in "\ufe0e\ufe0f":
-        return _is_symbol(before)
+        # A keycap ("1️⃣") is a digit, the selector, then the enclosing keycap mark.
+        return _is_symbol(before) or after == "\u20e3"
     if char == "\u200d":
         return (_is_symbol(before) or before == "\ufe0f" or _is_modifier(before)) and _is_symbol(after)
     return False

@@ -297,6 +297,11 @@ _ITEM_LINK_PARAMETERS: dict[str, frozenset[str]] = {
     "tools.usps.com": frozenset({"tlabels", "qtc_tlabels1"}),
     "www.ups.com": frozenset({"tracknum", "trackingnumber", "inquirynumber1"}),
     "www.fedex.com": frozenset({"trknbr", "tracknumbers"}),
+    "track.dpd.co.uk": frozenset({"parcel"}),
+    "www.dpd.co.uk": frozenset({"parcel"}),
+    "tracking.dpd.de": frozenset({"parcelnumber"}),
+    "track.aftership.com": frozenset({"tracking_number"}),
+    "parcelsapp.com": frozenset(),
 }
 _ITEM_LINK_SUFFIXES = {".sharepoint.com": frozenset({"e"})}
 
@@ -350,8 +355,10 @@ def is_opaque_token(value: str) -> bool:
         return False
     value = _STATIC_EXTENSION.sub("", value)
     # "+" is an encoded space in a query, and in a path too as many sites write it
-    # ("Lower+Pennycrocker+Farm"), so it separates words like "-".
-    pieces = [piece for piece in re.split(r"[-_.~@+]", value) if piece]
+    # ("Lower+Pennycrocker+Farm"), so it separates words like "-" when its pieces are
+    # words. Pieces of mixed case around it ("nPUCIARZflc+KjPnUBl") are base64.
+    separators = r"[-_.~@+]" if "+" in value and _are_words(value.split("+")) else r"[-_.~@]"
+    pieces = [piece for piece in re.split(separators, value) if piece]
     if pieces and all(piece.isalpha() or _SLUG_NUMBER.fullmatch(piece) for piece in pieces):
         return False
     if len(pieces) >= 3 and sum(len(piece) for piece in pieces if piece.isalpha()) >= 0.75 * sum(map(len, pieces)):
@@ -366,6 +373,11 @@ def is_opaque_token(value: str) -> bool:
     if letters == 0:
         return len(value) >= 12
     return entropy(value) >= 3.2
+
+
+def _are_words(pieces: list[str]) -> bool:
+    """Tell whether every piece is a number or a word in one case (lower, Title or UPPER)."""
+    return all(piece.isdigit() or piece.islower() or piece.istitle() or piece.isupper() for piece in pieces if piece)
 
 
 #: Object stores and image CDNs: folder names there are bucket, account or content ids,

@@ -24,6 +24,10 @@ def recipient_address_in_url(subject: Subject) -> str | None:
     every alignment, hex, MD5, SHA-1 and SHA-2 digests (hex and base64), one level of
     hash of a hash, and a distinctive local part. Why: the address identifies the reader
     to the host and to every party the URL is passed to.
+    Not counted: the sender's local part in a host name, a local part in a link on its own
+    address's site, and an address ending a git send-email Message-ID in a link. In an
+    unsubscribe, preference or action link that is not itself a tracker's redirect, the
+    leak has low confidence: such a link must name the reader to work.
     Example: ``https://t.example/open?e=YW5uQGV4YW1wbGUub3Jn``.
     """
     if not subject.leaks:

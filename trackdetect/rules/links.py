@@ -13,7 +13,7 @@ _REDIRECT_PATH = re.compile(
     re.I,
 )
 _REDIRECT_HOST = re.compile(
-    r"^(?:click|clicks|link|links|lnk|trk|t|e|em|email|emails|go|r|redirect|"
+    r"^(?:click|clicks|link|links|lnk|track|tracking|trk|t|e|em|email|emails|go|r|redirect|"
     r"ablink|url\d*|u\d+|email\d*|e\d+)\.",
     re.I,
 )
@@ -41,8 +41,9 @@ def redirect_path(subject: Subject) -> str | None:
 
     Shapes: paths such as ``/c/``, ``/r/``, ``/ls/click``, ``/redirect``, ``/link``, and
     hosts such as ``click.``, ``links.``, ``email.``, ``t.``, or a path that is one opaque
-    token of 24 or more characters. ``/track/`` and ``track.`` are not redirect
-    shapes: parcel and order tracking pages use them. Either shape alone is common on
+    token of 24 or more characters. ``/track/`` is not a redirect
+    shape: parcel and order tracking pages use it, as they use ``track.`` hosts, whose
+    known parcel services are exempt (see TD402). Either shape alone is common on
     ordinary sites, so an identifier must be present too.
     Example: ``https://links.news.example.com/c/8f3a91d0c2b7e5f4a1``.
     """
