@@ -71,6 +71,8 @@ _UNSUBSCRIBE = re.compile(
 _PREFERENCE_TEXT = re.compile(r"update.{0,12}(?:preferences|subscription|profile)", re.I)
 # The whole text of a link that acts for the reader on a service. The sender writes link
 # text, so such a link is still shown, as possible tracking, and only the whole text counts.
+# NOTE: other links of such a service that also name the reader (a Calendar invitation's
+# event-view links, whose eid carries the invitee's address) still count as tracked.
 _ACTION_TEXT = re.compile(
     r"\s*(?:yes|no|maybe|accept|decline|tentative|reset (?:your |my )?password|block (?:the )?sender|"
     r"(?:confirm|verify) (?:your |my |this )?(?:e-?mail(?: address)?|address|subscription))\s*[.!]?\s*",
