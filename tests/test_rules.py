@@ -297,6 +297,18 @@ CASES: list[tuple[str, str, str, bool]] = [
     ),
     (
         "TD702",
+        '<a href="https://groups.example.net/d/msgid/rust-dev/CAH7x9Kp2qZ1fRt%40mail.gmail.com">x</a>',
+        "https://groups.example.net/d/msgid/rust-dev/CAH7x9Kp2qZ1fRt%40mail.gmail.com",
+        False,
+    ),
+    (
+        "TD702",
+        '<a href="https://lore.example.org/all/CAH7x9Kp2qZ1fRt@mail.gmail.com/">x</a>',
+        "https://lore.example.org/all/CAH7x9Kp2qZ1fRt@mail.gmail.com/",
+        False,
+    ),
+    (
+        "TD702",
         '<a href="https://shop.example.net/r?u=john.smith1987%40mail.example.com">x</a>',
         "https://shop.example.net/r?u=john.smith1987%40mail.example.com",
         True,

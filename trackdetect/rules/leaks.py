@@ -45,7 +45,8 @@ def address_in_url(subject: Subject) -> str | None:
     pixel or link still identifies someone. An address on its own host's domain (such as
     a contact address in a link) does not fire, nor does a Message-ID that a mailing-list
     archive or group link carries (a left part that starts with a timestamp or switches
-    between letters and digits six times or more). In an image such a Message-ID still
+    between letters and digits six times or more, an address at ``mail.gmail.com``, where
+    Gmail's Message-IDs end, or one in a ``/msgid/`` path). In an image such a Message-ID still
     fires: it names one copy of the message, and so its reader.
     Example: ``https://img.example.net/726f6472...6f6d.gif`` (hex of an address).
     """
@@ -54,7 +55,9 @@ def address_in_url(subject: Subject) -> str | None:
     address, encoding = subject.address
     if registered_domain(address.rpartition("@")[2]) == subject.parts.domain:
         return None
-    if subject.reference.role != "resource" and looks_like_message_id(address):
+    if subject.reference.role != "resource" and (
+        looks_like_message_id(address) or address.endswith("@mail.gmail.com") or "/msgid/" in subject.parts.path
+    ):
         # Only in links: a Message-ID in an image is the id of one copy, so it identifies the reader.
         return None
     return f"{encoding} address {address}"
