@@ -18,9 +18,7 @@ from typing import Any
 
 from ._errors import DataError
 from ._urls import UrlParts, host_matches, registered_domain
-
-# Relative to this package, so that a copy of it under another name reads its own data.
-_DATA_PACKAGE = f"{__package__}.data"
+from .report import DATA_PACKAGE
 
 logger = logging.getLogger(__name__)
 
@@ -469,7 +467,7 @@ def shipped_version() -> str:
 
 
 def _read_documents() -> list[tuple[str, Any]]:
-    folder = resources.files(_DATA_PACKAGE).joinpath("vendors")
+    folder = resources.files(DATA_PACKAGE).joinpath("vendors")
     documents = []
     for entry in sorted(folder.iterdir(), key=lambda item: item.name):
         if entry.name.endswith(".json"):
@@ -478,7 +476,7 @@ def _read_documents() -> list[tuple[str, Any]]:
 
 
 def _read_version() -> str:
-    manifest = resources.files(_DATA_PACKAGE).joinpath("manifest.json")
+    manifest = resources.files(DATA_PACKAGE).joinpath("manifest.json")
     return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
 
 

@@ -47,7 +47,7 @@ class Confidence(str, Enum):
 TRACKING_KINDS = frozenset({Kind.PIXEL, Kind.TRACKED_LINK, Kind.TRACKED_IMAGE, Kind.READ_RECEIPT, Kind.RECIPIENT_LEAK})
 
 # Relative to this package, so that a copy of it under another name reads its own data.
-_DATA_PACKAGE = f"{__package__}.data"
+DATA_PACKAGE = f"{__package__}.data"
 _KIND_ORDER = {kind: index for index, kind in enumerate(Kind)}
 _CONFIDENCE_ORDER = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.LOW: 2}
 
@@ -264,6 +264,6 @@ def load_schema() -> dict[str, Any]:
     """Return the JSON Schema that every ``Report.to_dict()`` output satisfies."""
     from importlib import resources
 
-    text = resources.files(_DATA_PACKAGE).joinpath("report.schema.json").read_text(encoding="utf-8")
+    text = resources.files(DATA_PACKAGE).joinpath("report.schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
