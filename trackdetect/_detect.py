@@ -775,6 +775,9 @@ class _Judge:
     def _leak_findings(self, subject: Subject, tracked: bool = False) -> list[Finding]:
         if not subject.leaks or not self.options.rule_enabled("TD701"):
             return []
+        # An unsubscribe, preference or action link carries the address because it must, so
+        # the leak is shown as possible tracking. Decided once for all the leaks of the URL.
+        functional = subject.reference.role != "resource" and not tracked and self._link_purpose(subject) is not None
         findings = []
         seen: set[tuple[str, str]] = set()
         for leak in subject.leaks:
@@ -782,15 +785,12 @@ class _Judge:
             if key in seen:
                 continue
             seen.add(key)
-            findings.append(self._leak_finding(subject, leak, tracked))
+            findings.append(self._leak_finding(subject, leak, functional))
         return findings
 
-    def _leak_finding(self, subject: Subject, leak: LeakMatch, tracked: bool) -> Finding:
+    def _leak_finding(self, subject: Subject, leak: LeakMatch, functional: bool) -> Finding:
         rule = next(r for r in RULES if r.code == "TD701")
         hit = RuleHit(rule.code, rule.name, f"{leak.encoding} address in {leak.position}", rule.weight)
-        # An unsubscribe, preference or action link carries the address because it must: the
-        # leak is still shown, as possible tracking.
-        functional = subject.reference.role != "resource" and not tracked and self._link_purpose(subject) is not None
         vendor_names = self._vendor_names(subject.vendors)
         return Finding(
             kind=Kind.RECIPIENT_LEAK,

@@ -43,11 +43,11 @@ def address_in_url(subject: Subject) -> str | None:
     The address may be plain, percent-encoded, hex or base64 (at any alignment). Why: the
     recipient is not always known (Bcc, forwarded or anonymised mail), yet an address in a
     pixel or link still identifies someone. An address on its own host's domain (such as
-    a contact address in a link) does not fire, nor does a Message-ID that a mailing-list
-    archive or group link carries (a left part that starts with a timestamp or switches
-    between letters and digits six times or more, an address at ``mail.gmail.com``, where
-    Gmail's Message-IDs end, or one in a ``/msgid/`` path). In an image such a Message-ID still
-    fires: it names one copy of the message, and so its reader.
+    a contact address in a link) does not fire. Nor does a Message-ID in a mailing-list
+    archive or group link. A Message-ID is an address whose left part starts with a
+    timestamp or switches between letters and digits six times or more, one at
+    ``mail.gmail.com`` (where Gmail's Message-IDs end), or one in a ``/msgid/`` path. In an
+    image such a Message-ID still fires: it names one copy of the message, and so its reader.
     Example: ``https://img.example.net/726f6472...6f6d.gif`` (hex of an address).
     """
     if subject.leaks or subject.address is None:
