@@ -691,7 +691,7 @@ def test_message_id_with_address_in_image_still_leak() -> None:
 
 
 def test_address_glued_to_token_still_leak() -> None:
-    # Only git send-email's timestamp form counts as a Message-ID; a kit's token before the address does not.
+    # Only git send-email's timestamp form counts as a Message-ID. A kit's token before the address does not.
     href = "http://kit.example.net/4NrzSh38026DYHi793kjxazjxxyl14302TIWHVHNOPBFENGC2ZVVY3ann.lee@example.org"
     raw = _leak_message("ann.lee@example.org", "news@example.com", href)
     assert ("recipient_leak", href) in [(f.kind.value, f.url) for f in detect(raw).findings]

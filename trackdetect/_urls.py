@@ -279,10 +279,8 @@ _TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_\-.~+!*%:|]+")
 _IMAGE_EXTENSIONS = r"gif|png|jpe?g|webp|bmp|svg|ico|avif"
 #: A path that ends in an image file name.
 IMAGE_FILE = re.compile(rf"\.(?:{_IMAGE_EXTENSIONS})$", re.I)
-# Hosts whose links name a shared file, album or meeting, or a parcel, with the query
-# parameters that carry such an id there. The ids in the path and in these parameters name
-# the item: everyone the message goes to gets the same link. Any other parameter is judged
-# as on any site. Listed by host where the registered domain serves other things too.
+# File-sharing and parcel-tracking hosts, with their own id parameters. Those ids and the
+# path name the item, which everyone the message goes to shares; other parameters count.
 _ITEM_LINK_PARAMETERS: dict[str, frozenset[str]] = {
     "1drv.ms": frozenset({"e"}),
     "onedrive.live.com": frozenset({"e", "resid", "authkey", "cid", "id", "redeem"}),
@@ -354,9 +352,8 @@ def is_opaque_token(value: str) -> bool:
     if _DATE_LIKE.fullmatch(value):
         return False
     value = _STATIC_EXTENSION.sub("", value)
-    # "+" is an encoded space in a query, and in a path too as many sites write it
-    # ("Lower+Pennycrocker+Farm"), so it separates words like "-" when its pieces are
-    # words. Pieces of mixed case around it ("nPUCIARZflc+KjPnUBl") are base64.
+    # Many sites write a space as "+" ("Lower+Pennycrocker+Farm"), so it separates words.
+    # Mixed-case pieces around it ("nPUCIARZflc+KjPnUBl") are base64 instead.
     separators = r"[-_.~@+]" if "+" in value and _are_words(value.split("+")) else r"[-_.~@]"
     pieces = [piece for piece in re.split(separators, value) if piece]
     if pieces and all(piece.isalpha() or _SLUG_NUMBER.fullmatch(piece) for piece in pieces):
